@@ -1,0 +1,415 @@
+"""The library of groups: classical Lie groups, finite groups and the Rubik's cube.
+
+Conventions (shared with emlp where it has the same group): ``Sp(m)`` acts on R^{2m} and preserves
+J = [[0, I], [-I, 0]]; ``Lorentz()`` acts on (t, x, y, z) and preserves diag(1, -1, -1, -1);
+``Z(n)`` is the cyclic shift on R^n; ``C(k)`` and ``D(k)`` act on the plane R².
+
+>>> from groupkit import SO, Lorentz, RubiksCube
+>>> SO(3).lie_algebra.shape, Lorentz().discrete_generators.shape, RubiksCube().d
+((3, 3, 3), (2, 4, 4), 48)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.linalg
+import scipy.stats
+
+from .groups import Group, GroupError
+
+__all__ = [
+    "SO", "O", "SL", "GL", "SU", "U", "Sp", "Lorentz", "SO13p", "SO13",
+    "S", "Z", "C", "D", "Trivial", "Tetrahedral", "Octahedral", "Icosahedral",
+    "FullTetrahedral", "FullOctahedral", "FullIcosahedral", "RubiksCube",
+    "from_permutations", "from_sympy",
+]
+
+
+def _check_n(n, least: int = 1, what: str = "n") -> int:
+    if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < least:
+        raise GroupError(f"{what} must be an integer ≥ {least}; got {n!r}.")
+    return int(n)
+
+
+def _antisymmetric_basis(n: int) -> np.ndarray:
+    gens = []
+    for i in range(n):
+        for j in range(i + 1, n):
+            A = np.zeros((n, n))
+            A[i, j], A[j, i] = -1.0, 1.0
+            gens.append(A)
+    return np.array(gens).reshape(-1, n, n)
+
+
+def _reflection(n: int) -> np.ndarray:
+    r = np.eye(n)
+    r[0, 0] = -1.0
+    return r
+
+
+class _Named(Group):
+    """A library group: its name is part of how it prints, and it may know its Haar measure."""
+
+    def __init__(self, name, discrete_generators=(), lie_algebra=(), *, d=None):
+        super().__init__(discrete_generators, lie_algebra, d=d, name=name)
+
+
+class SO(_Named):
+    """Rotations of R^n (Haar-distributed samples)."""
+
+    def __init__(self, n: int):
+        self.n = _check_n(n)
+        super().__init__(f"SO({n})", (), _antisymmetric_basis(n), d=n)
+
+    def _sample(self, rng):
+        if self.n == 1:
+            return np.eye(1)
+        return scipy.stats.special_ortho_group.rvs(self.n, random_state=rng).reshape(self.n, -1)
+
+
+class O(_Named):
+    """Orthogonal group of R^n: rotations and reflections (Haar-distributed samples)."""
+
+    def __init__(self, n: int):
+        self.n = _check_n(n)
+        super().__init__(f"O({n})", [_reflection(n)], _antisymmetric_basis(n), d=n)
+
+    def _sample(self, rng):
+        if self.n == 1:
+            return np.array([[rng.choice([-1.0, 1.0])]])
+        return scipy.stats.ortho_group.rvs(self.n, random_state=rng).reshape(self.n, -1)
+
+
+class SL(_Named):
+    """Special linear group of R^n (determinant one)."""
+
+    def __init__(self, n: int):
+        self.n = n = _check_n(n, 2)
+        gens = []
+        for i in range(n):
+            for j in range(n):
+                if i != j:
+                    A = np.zeros((n, n))
+                    A[i, j] = 1.0
+                    gens.append(A)
+        for i in range(n - 1):
+            A = np.zeros((n, n))
+            A[i, i], A[i + 1, i + 1] = 1.0, -1.0
+            gens.append(A)
+        super().__init__(f"SL({n})", (), gens, d=n)
+
+
+class GL(_Named):
+    """General linear group of R^n (both signs of the determinant)."""
+
+    def __init__(self, n: int):
+        self.n = n = _check_n(n)
+        gens = []
+        for i in range(n):
+            for j in range(n):
+                A = np.zeros((n, n))
+                A[i, j] = 1.0
+                gens.append(A)
+        super().__init__(f"GL({n})", [_reflection(n)], gens, d=n)
+
+    def _sample(self, rng):
+        while True:
+            g = rng.normal(size=(self.n, self.n))
+            if abs(np.linalg.det(g)) > 1e-3:
+                return g
+
+
+def _unitary_algebra(n: int, special: bool) -> np.ndarray:
+    gens = []
+    for i in range(n):
+        for j in range(i + 1, n):
+            A = np.zeros((n, n), complex)
+            A[i, j], A[j, i] = -1.0, 1.0
+            gens.append(A)
+            B = np.zeros((n, n), complex)
+            B[i, j] = B[j, i] = 1j
+            gens.append(B)
+    diag = range(n - 1) if special else range(n)
+    for i in diag:
+        A = np.zeros((n, n), complex)
+        A[i, i] = 1j
+        if special:
+            A[i + 1, i + 1] = -1j
+        gens.append(A)
+    return np.array(gens).reshape(-1, n, n)
+
+
+class U(_Named):
+    """Unitary group of C^n (complex; Haar-distributed samples)."""
+
+    def __init__(self, n: int):
+        self.n = _check_n(n)
+        super().__init__(f"U({n})", (), _unitary_algebra(self.n, special=False), d=self.n)
+
+    def _sample(self, rng):
+        return scipy.stats.unitary_group.rvs(self.n, random_state=rng).reshape(self.n, self.n)
+
+
+class SU(_Named):
+    """Special unitary group of C^n (complex; Haar-distributed samples)."""
+
+    def __init__(self, n: int):
+        self.n = _check_n(n, 2)
+        super().__init__(f"SU({n})", (), _unitary_algebra(self.n, special=True), d=self.n)
+
+    def _sample(self, rng):
+        g = scipy.stats.unitary_group.rvs(self.n, random_state=rng).reshape(self.n, self.n)
+        return g / np.linalg.det(g) ** (1.0 / self.n)
+
+
+class Sp(_Named):
+    """Real symplectic group Sp(2m, R) acting on R^{2m}, preserving J = [[0, I], [-I, 0]]."""
+
+    def __init__(self, m: int):
+        self.m = m = _check_n(m)
+        gens = []
+        for i in range(m):
+            for j in range(m):
+                A = np.zeros((2 * m, 2 * m))
+                A[i, j], A[m + j, m + i] = 1.0, -1.0
+                gens.append(A)
+        for i in range(m):
+            for j in range(i + 1):
+                B = np.zeros((2 * m, 2 * m))
+                B[i, m + j] = B[j, m + i] = 1.0
+                gens.append(B)
+                Cm = np.zeros((2 * m, 2 * m))
+                Cm[m + i, j] = Cm[m + j, i] = 1.0
+                gens.append(Cm)
+        super().__init__(f"Sp({m})", (), gens, d=2 * m)
+
+
+def _lorentz_algebra() -> np.ndarray:
+    gens = []
+    for i in range(1, 4):  # boosts along x, y, z
+        A = np.zeros((4, 4))
+        A[0, i] = A[i, 0] = 1.0
+        gens.append(A)
+    for R in _antisymmetric_basis(3):  # rotations of (x, y, z)
+        A = np.zeros((4, 4))
+        A[1:, 1:] = R
+        gens.append(A)
+    return np.array(gens)
+
+
+class SO13p(_Named):
+    """Proper orthochronous Lorentz group SO⁺(1,3) on (t, x, y, z)."""
+
+    def __init__(self):
+        super().__init__("SO⁺(1,3)", (), _lorentz_algebra(), d=4)
+
+    def _sample(self, rng):
+        return _lorentz_sample(rng, self.lie_algebra)
+
+
+class SO13(_Named):
+    """Special Lorentz group SO(1,3): SO⁺(1,3) together with −I."""
+
+    def __init__(self):
+        super().__init__("SO(1,3)", [-np.eye(4)], _lorentz_algebra(), d=4)
+
+    def _sample(self, rng):
+        return self._random_word(rng, 1) @ _lorentz_sample(rng, self.lie_algebra)
+
+
+class Lorentz(_Named):
+    """The full Lorentz group O(1,3) on (t, x, y, z), metric diag(1, -1, -1, -1): boosts,
+    rotations, parity P = diag(1, -1, -1, -1) and time reversal T = diag(-1, 1, 1, 1)."""
+
+    def __init__(self):
+        P = np.diag([1.0, -1.0, -1.0, -1.0])
+        T = np.diag([-1.0, 1.0, 1.0, 1.0])
+        super().__init__("O(1,3)", [P, T], _lorentz_algebra(), d=4)
+
+    def _sample(self, rng):
+        P, T = self.discrete_generators
+        g = _lorentz_sample(rng, self.lie_algebra)
+        if rng.random() < 0.5:
+            g = P @ g
+        if rng.random() < 0.5:
+            g = T @ g
+        return g
+
+
+def _lorentz_sample(rng, algebra) -> np.ndarray:
+    """A rotation (Haar) times a boost of rapidity up to about 2 (γ up to about 4)."""
+    R = np.eye(4)
+    R[1:, 1:] = scipy.stats.special_ortho_group.rvs(3, random_state=rng)
+    direction = rng.normal(size=3)
+    direction /= np.linalg.norm(direction)
+    rapidity = rng.uniform(0.0, 2.0)
+    boost = scipy.linalg.expm(rapidity * np.tensordot(direction, algebra[:3], axes=1))
+    return boost @ R
+
+
+# -- finite groups ---------------------------------------------------------------------------
+
+def _perm_matrix(perm) -> np.ndarray:
+    """Matrix P with P e_i = e_{perm[i]}."""
+    perm = np.asarray(perm, dtype=int)
+    n = len(perm)
+    if sorted(perm.tolist()) != list(range(n)):
+        raise GroupError(f"not a permutation of 0..{n - 1}: {perm.tolist()}.")
+    P = np.zeros((n, n))
+    P[perm, np.arange(n)] = 1.0
+    return P
+
+
+class _PermutationGroup(_Named):
+    """A finite group given by permutations of n points, acting on R^n by permutation matrices."""
+
+    def __init__(self, name, perms, n):
+        self.perms = tuple(tuple(int(i) for i in p) for p in perms)
+        super().__init__(name, [_perm_matrix(p) for p in self.perms], (), d=n)
+
+
+class S(_PermutationGroup):
+    """Symmetric group on n points (uniformly random samples)."""
+
+    def __init__(self, n: int):
+        n = _check_n(n)
+        self.n = n
+        swap = list(range(n))
+        if n > 1:
+            swap[0], swap[1] = 1, 0
+        cycle = [(i + 1) % n for i in range(n)]
+        perms = [swap, cycle] if n > 2 else ([swap] if n == 2 else [])
+        super().__init__(f"S({n})", perms, n)
+
+    def _sample(self, rng):
+        return _perm_matrix(rng.permutation(self.n))
+
+
+class Z(_PermutationGroup):
+    """Cyclic group of order n acting on R^n by the cyclic shift."""
+
+    def __init__(self, n: int):
+        self.n = n = _check_n(n)
+        super().__init__(f"Z({n})", [[(i + 1) % n for i in range(n)]] if n > 1 else [], n)
+
+
+def _rotation2(theta: float) -> np.ndarray:
+    m = np.array([[np.cos(theta), -np.sin(theta)], [np.sin(theta), np.cos(theta)]])
+    # cos(π/2) is 6e-17 in floating point; snapping multiples of 1/2 keeps C(4), D(4) and
+    # D(6)'s rational entries exactly rational, so their exact solves work.
+    snapped = np.round(2 * m) / 2
+    return np.where(np.abs(m - snapped) < 1e-14, snapped, m)
+
+
+class C(_Named):
+    """Cyclic group of order k: rotations of the plane by multiples of 2π/k."""
+
+    def __init__(self, k: int):
+        self.k = k = _check_n(k)
+        super().__init__(f"C({k})", [_rotation2(2 * np.pi / k)], (), d=2)
+
+
+class D(_Named):
+    """Dihedral group of order 2k: symmetries of the regular k-gon in the plane."""
+
+    def __init__(self, k: int):
+        self.k = k = _check_n(k)
+        super().__init__(f"D({k})", [_rotation2(2 * np.pi / k), np.diag([-1.0, 1.0])], (), d=2)
+
+
+class Trivial(_Named):
+    """The trivial group {I} on R^n: every linear map is equivariant."""
+
+    def __init__(self, n: int):
+        super().__init__(f"Trivial({_check_n(n)})", (), (), d=n)
+
+
+_CYCLE3 = np.array([[0.0, 0.0, 1.0], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])  # 120° about (1,1,1)
+
+
+class Tetrahedral(_Named):
+    """Rotation group of the tetrahedron (order 12) in SO(3)."""
+
+    def __init__(self):
+        super().__init__("T", [_CYCLE3, np.diag([1.0, -1.0, -1.0])], (), d=3)
+
+
+class FullTetrahedral(_Named):
+    """Full symmetry group T_d of the tetrahedron (order 24) in O(3)."""
+
+    def __init__(self):
+        swap = np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])  # mirror x=y
+        super().__init__("T_d", [_CYCLE3, np.diag([1.0, -1.0, -1.0]), swap], (), d=3)
+
+
+_QUARTER_Z = np.array([[0.0, -1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
+
+
+class Octahedral(_Named):
+    """Rotation group of the cube/octahedron (order 24) in SO(3)."""
+
+    def __init__(self):
+        super().__init__("O", [_QUARTER_Z, _CYCLE3], (), d=3)
+
+
+class FullOctahedral(_Named):
+    """Full symmetry group O_h of the cube (order 48) in O(3): rotations and −I."""
+
+    def __init__(self):
+        super().__init__("O_h", [_QUARTER_Z, _CYCLE3, -np.eye(3)], (), d=3)
+
+
+def _icosahedral_five_fold() -> np.ndarray:
+    phi = (1 + 5 ** 0.5) / 2
+    return 0.5 * np.array([[phi - 1, -phi, 1.0], [phi, 1.0, phi - 1], [-1.0, phi - 1, phi]])
+
+
+class Icosahedral(_Named):
+    """Rotation group of the icosahedron (order 60) in SO(3); entries involve the golden ratio,
+    so it has no exact (rational) solve."""
+
+    def __init__(self):
+        super().__init__("I", [_CYCLE3, _icosahedral_five_fold()], (), d=3)
+
+
+class FullIcosahedral(_Named):
+    """Full symmetry group I_h of the icosahedron (order 120) in O(3): rotations and −I."""
+
+    def __init__(self):
+        super().__init__("I_h", [_CYCLE3, _icosahedral_five_fold(), -np.eye(3)], (), d=3)
+
+
+class RubiksCube(_PermutationGroup):
+    """The Rubik's cube group acting on the 48 movable facelets (6 quarter turns; order
+    43,252,003,274,489,856,000). Facelet numbering is sympy's ``rubik_cube_generators``."""
+
+    def __init__(self):
+        from sympy.combinatorics.generators import rubik_cube_generators
+
+        perms = [p.array_form for p in rubik_cube_generators()]
+        super().__init__("RubiksCube", perms, 48)
+
+
+def from_permutations(perms, n: int | None = None, *, name: str | None = None) -> Group:
+    """The group generated by permutations of {0, …, n−1} (each a list p with i ↦ p[i]),
+    acting on R^n by permutation matrices."""
+    perms = [list(p) for p in perms]
+    if n is None:
+        if not perms:
+            raise GroupError("from_permutations needs n when no permutation is given.")
+        n = len(perms[0])
+    if any(len(p) != n for p in perms):
+        raise GroupError(f"every permutation must have length n = {n}.")
+    return _PermutationGroup(name or f"Perm({n}, k={len(perms)})", perms, n)
+
+
+def from_sympy(group, *, name: str | None = None) -> Group:
+    """The permutation representation of a ``sympy.combinatorics.PermutationGroup``."""
+    from sympy.combinatorics import PermutationGroup
+
+    if not isinstance(group, PermutationGroup):
+        raise GroupError(
+            f"from_sympy takes a sympy.combinatorics.PermutationGroup; got {type(group).__name__}."
+        )
+    return from_permutations([g.array_form for g in group.generators], group.degree,
+                             name=name or f"PermutationGroup(degree={group.degree})")

@@ -1,0 +1,640 @@
+"""Representations as immutable expressions with a math-like algebra.
+
+``+`` direct sum, ``k*R`` multiplicity, ``*`` tensor product, ``**k`` tensor power, ``.T`` dual,
+``R1 >> R2`` the representation on linear maps R1 → R2 (that is R2 ⊗ R1*). Representations of
+different groups combine as representations of their direct product (as in emlp).
+
+Conventions: ``rep.rho(g)`` is the (size, size) matrix of a group element g (a (d, d) matrix of
+``rep.group``); ``rep.drho(A)`` the matrix of a Lie-algebra element. The dual acts by
+ρ*(g) = ρ(g)^{-T}, so a map W: R1 → R2 transforms as W ↦ ρ2(g) W ρ1(g)^{-1}, and its row-major
+flattening vec(W)[i·n1 + j] = W[i, j] transforms by ρ2(g) ⊗ ρ1*(g).
+
+>>> from groupkit import SO, V, Scalar
+>>> G = SO(3)
+>>> R = V(G)**2 + 3*V(G) + Scalar
+>>> R, R.size
+(V⊗V+3V+1, 19)
+>>> V(G) >> V(G)
+V⊗V*
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from functools import cached_property
+from typing import Callable, Sequence
+
+import numpy as np
+
+from ._keys import array_digest, text_digest
+from .groups import DirectProduct, Group, common_group
+
+__all__ = [
+    "Rep", "RepError", "V", "Vector", "Scalar", "T", "Sym", "Alt", "UserRep",
+    "direct_sum", "tensor", "dual", "hom",
+]
+
+
+class RepError(ValueError):
+    """Representations that cannot be built or combined."""
+
+
+class Rep:
+    """Base class of representations: immutable, hashable, compared by ``key``."""
+
+    group: Group | None = None  # None: a representation of every group (Scalar)
+
+    # -- to be provided by subclasses --------------------------------------------------------
+    @property
+    def size(self) -> int:
+        raise NotImplementedError
+
+    def rho(self, g: np.ndarray) -> np.ndarray:
+        """Matrix (size, size) of the group element ``g`` (a (d, d) matrix of ``self.group``)."""
+        raise NotImplementedError
+
+    def drho(self, A: np.ndarray) -> np.ndarray:
+        """Matrix (size, size) of the Lie-algebra element ``A`` (a (d, d) matrix)."""
+        raise NotImplementedError
+
+    def _encode(self) -> str:
+        raise NotImplementedError
+
+    # -- structure used by the solver --------------------------------------------------------
+    def summands(self) -> tuple["Rep", ...]:
+        """The flattened direct summands (``(self,)`` unless this is a sum)."""
+        return (self,)
+
+    def factors(self) -> tuple["Rep", ...]:
+        """The flattened tensor factors (``(self,)`` unless this is a tensor product)."""
+        return (self,)
+
+    @property
+    def is_complex(self) -> bool:
+        return self.group is not None and self.group.is_complex
+
+    # -- values ------------------------------------------------------------------------------
+    @cached_property
+    def key(self) -> str:
+        """Stable digest of the expression (and its group)."""
+        return text_digest(type(self).__name__, self._encode())
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Rep) and self.key == other.key
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+    def __setattr__(self, name, value):
+        # Attributes are set once, in __init__; a representation never changes afterwards.
+        if name in self.__dict__:
+            raise AttributeError(f"{type(self).__name__} is immutable")
+        object.__setattr__(self, name, value)
+
+    # -- algebra -----------------------------------------------------------------------------
+    def __add__(self, other):
+        if isinstance(other, (int, np.integer)) and not isinstance(other, bool):
+            if other == 0:
+                return self
+            return direct_sum(self, int(other) * Scalar)
+        if not isinstance(other, Rep):
+            return NotImplemented
+        return direct_sum(self, other)
+
+    def __radd__(self, other):
+        if isinstance(other, (int, np.integer)) and not isinstance(other, bool):
+            if other == 0:  # so that sum([...]) works
+                return self
+            return direct_sum(int(other) * Scalar, self)
+        return NotImplemented
+
+    def __mul__(self, other):
+        if isinstance(other, (int, np.integer)) and not isinstance(other, bool):
+            return _multiple(self, int(other))
+        if not isinstance(other, Rep):
+            return NotImplemented
+        return tensor(self, other)
+
+    def __rmul__(self, other):
+        if isinstance(other, (int, np.integer)) and not isinstance(other, bool):
+            return _multiple(self, int(other))
+        return NotImplemented
+
+    def __pow__(self, k):
+        if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or k < 0:
+            raise RepError(
+                f"a tensor power needs a non-negative integer exponent; got {k!r}. "
+                "Use Sym(rep, k) or Alt(rep, k) for symmetric or antisymmetric powers."
+            )
+        if k == 0:
+            return Scalar
+        return tensor(*([self] * int(k)))
+
+    def __rshift__(self, other):
+        if not isinstance(other, Rep):
+            return NotImplemented
+        return hom(self, other)
+
+    def __lshift__(self, other):
+        if not isinstance(other, Rep):
+            return NotImplemented
+        return hom(other, self)
+
+    @property
+    def T(self) -> "Rep":
+        """The dual representation ρ*(g) = ρ(g)^{-T}."""
+        return dual(self)
+
+    def __call__(self, G: Group) -> "Rep":
+        """Bind to (lift into) the group ``G``; see :func:`lift`."""
+        return lift(self, G)
+
+    def __repr__(self) -> str:
+        return self._str()
+
+    def _str(self, prec: int = 0) -> str:
+        raise NotImplementedError
+
+    def _repr_latex_(self) -> str:
+        return "$" + self._str().replace("⊗", r"\otimes ").replace("*", "^*") + "$"
+
+
+def _check_group_element(rep: Rep, g: np.ndarray, what: str) -> np.ndarray:
+    g = np.asarray(g)
+    d = rep.group.d if rep.group is not None else None
+    if g.ndim != 2 or g.shape[0] != g.shape[1] or (d is not None and g.shape[0] != d):
+        raise RepError(
+            f"{what} must be a ({d}, {d}) matrix of {rep.group}; got shape {g.shape}."
+        )
+    return g
+
+
+# -- leaves ----------------------------------------------------------------------------------
+
+class _ScalarRep(Rep):
+    """The trivial one-dimensional representation of every group."""
+
+    group = None
+
+    @property
+    def size(self) -> int:
+        return 1
+
+    def rho(self, g):
+        return np.ones((1, 1), dtype=np.result_type(np.asarray(g).dtype, np.float64))
+
+    def drho(self, A):
+        return np.zeros((1, 1), dtype=np.result_type(np.asarray(A).dtype, np.float64))
+
+    def _encode(self):
+        return "1"
+
+    def _str(self, prec=0):
+        return "1"
+
+
+Scalar = _ScalarRep()
+
+
+class Vector(Rep):
+    """The standard (defining) representation ρ(g) = g of a matrix group. ``V(G)`` builds it."""
+
+    def __init__(self, G: Group):
+        if not isinstance(G, Group):
+            raise RepError(f"V(G) needs a Group; got {type(G).__name__}.")
+        self.group = G
+
+    @property
+    def size(self) -> int:
+        return self.group.d
+
+    def rho(self, g):
+        return _check_group_element(self, g, "g")
+
+    def drho(self, A):
+        return _check_group_element(self, A, "A")
+
+    def _encode(self):
+        return self.group.key
+
+    def _str(self, prec=0):
+        return "V"
+
+
+def V(G: Group) -> Vector:
+    """The standard representation of ``G`` on R^d (or C^d).
+
+    >>> from groupkit import O
+    >>> V(O(5)).size
+    5
+    """
+    return Vector(G)
+
+
+class UserRep(Rep):
+    """A representation given by functions: ``rho(g)`` and, for continuous groups, ``drho(A)``.
+
+    Equality is by value: two user representations are equal when their name, size and the
+    matrices of all group generators agree.
+
+    >>> import numpy as np
+    >>> from groupkit import SO
+    >>> det = UserRep(SO(3), lambda g: np.linalg.det(g).reshape(1, 1),
+    ...               lambda A: np.trace(A).reshape(1, 1), size=1, name="det")
+    >>> det.size, det
+    (1, det)
+    """
+
+    def __init__(self, G: Group, rho: Callable, drho: Callable | None = None, *, size: int,
+                 name: str = "ρ"):
+        if not isinstance(G, Group):
+            raise RepError(f"UserRep needs a Group; got {type(G).__name__}.")
+        if not isinstance(size, (int, np.integer)) or size < 1:
+            raise RepError(f"size must be a positive integer; got {size!r}.")
+        if drho is None and G.lie_algebra.shape[0]:
+            raise RepError(
+                f"{G} is continuous (it has a Lie algebra), so UserRep needs drho(A), the "
+                "derivative of rho at the identity along A."
+            )
+        self.group = G
+        self._rho, self._drho = rho, drho
+        self._size, self._name = int(size), name
+        # Evaluate once on every generator: validates shapes and gives a value-based key.
+        images = [self.rho(h) for h in G.discrete_generators]
+        images += [self.drho(A) for A in G.lie_algebra]
+        self._images_digest = text_digest(*[array_digest(m) for m in images])
+
+    @property
+    def size(self):
+        return self._size
+
+    def _call(self, f, x, what):
+        m = np.asarray(f(x))
+        if m.shape != (self._size, self._size):
+            raise RepError(
+                f"the user representation {self._name}'s {what} returned shape {m.shape}; "
+                f"expected ({self._size}, {self._size})."
+            )
+        if not np.all(np.isfinite(m)):
+            raise RepError(f"the user representation {self._name}'s {what} returned NaN or inf.")
+        return m
+
+    def rho(self, g):
+        return self._call(self._rho, _check_group_element(self, g, "g"), "rho")
+
+    def drho(self, A):
+        if self._drho is None:
+            return np.zeros((self._size, self._size))
+        return self._call(self._drho, _check_group_element(self, A, "A"), "drho")
+
+    def _encode(self):
+        return f"{self._name}|{self._size}|{self.group.key}|{self._images_digest}"
+
+    def _str(self, prec=0):
+        return self._name
+
+
+# -- composite nodes -------------------------------------------------------------------------
+
+class _Lifted(Rep):
+    """A representation of a factor (or sub-product) of a direct product, seen as a
+    representation of the whole product: ρ(g) = ρ_base(g restricted to the factor's blocks)."""
+
+    def __init__(self, base: Rep, G: DirectProduct, idx: np.ndarray):
+        self.base, self.group = base, G
+        self._idx = idx
+
+    @property
+    def size(self):
+        return self.base.size
+
+    def rho(self, g):
+        g = _check_group_element(self, g, "g")
+        return self.base.rho(g[np.ix_(self._idx, self._idx)])
+
+    def drho(self, A):
+        A = _check_group_element(self, A, "A")
+        return self.base.drho(A[np.ix_(self._idx, self._idx)])
+
+    @property
+    def is_complex(self):
+        return self.base.is_complex
+
+    def _encode(self):
+        return f"{self.base.key}|{self.group.key}"
+
+    def _str(self, prec=0):
+        return self.base._str(prec)
+
+
+def lift(rep: Rep, G: Group) -> Rep:
+    """``rep`` as a representation of ``G``, a group of which ``rep.group``'s factors are factors.
+
+    Lifting is pushed through sums, tensor products and duals so that the leaves carry it.
+    """
+    if rep.group is None or rep.group == G:
+        return rep
+    if isinstance(rep, (_Sum, _Tensor)):
+        return type(rep)(tuple(lift(r, G) for r in rep._parts))
+    if isinstance(rep, _Dual):
+        return _Dual(lift(rep.base, G))
+    if isinstance(rep, _Lifted):
+        rep = rep.base
+        if rep.group == G:
+            return rep
+    if not isinstance(G, DirectProduct):
+        raise RepError(f"cannot view a representation of {rep.group} as one of {G}.")
+    idx = []
+    for f in rep.group.factors:
+        if f not in G.factors:
+            raise RepError(
+                f"cannot view a representation of {rep.group} as one of {G}: its factor {f} "
+                f"is not a factor of {G}."
+            )
+        b = G.block(G.factors.index(f))
+        idx.extend(range(b.start, b.stop))
+    return _Lifted(rep, G, np.array(idx))
+
+
+def _unify(reps: Sequence[Rep]) -> tuple[Rep, ...]:
+    for r in reps:
+        if not isinstance(r, Rep):
+            raise RepError(f"expected representations; got {type(r).__name__}.")
+    try:
+        G = common_group([r.group for r in reps])
+    except ValueError as e:
+        raise RepError(f"cannot combine representations of these groups: {e}") from e
+    return tuple(lift(r, G) for r in reps) if G is not None else tuple(reps)
+
+
+class _Sum(Rep):
+    """Direct sum ⊕ R_i: block-diagonal matrices, coordinates concatenated in order."""
+
+    def __init__(self, parts: tuple[Rep, ...]):
+        self._parts = parts
+        groups = {p.group for p in parts if p.group is not None}
+        self.group = groups.pop() if groups else None
+
+    @property
+    def size(self):
+        return sum(p.size for p in self._parts)
+
+    def summands(self):
+        return self._parts
+
+    def _block(self, mats):
+        dtype = np.result_type(*[m.dtype for m in mats])
+        out = np.zeros((self.size, self.size), dtype=dtype)
+        i = 0
+        for m in mats:
+            n = m.shape[0]
+            out[i:i + n, i:i + n] = m
+            i += n
+        return out
+
+    def rho(self, g):
+        return self._block([p.rho(g) for p in self._parts])
+
+    def drho(self, A):
+        return self._block([p.drho(A) for p in self._parts])
+
+    @property
+    def is_complex(self):
+        return any(p.is_complex for p in self._parts)
+
+    def _encode(self):
+        return ",".join(p.key for p in self._parts)
+
+    def _str(self, prec=0):
+        # Consecutive equal summands print with a multiplicity: 3V + V⊗V.
+        items = []
+        for r, grp in itertools.groupby(self._parts):
+            n = len(list(grp))
+            s = r._str(2 if n > 1 else 1)
+            items.append(s if n == 1 else (str(n) if r == Scalar else f"{n}{s}"))
+        s = "+".join(items)
+        return f"({s})" if prec > 1 else s
+
+
+class _Tensor(Rep):
+    """Tensor product ⊗ R_i: Kronecker products, row-major (the last factor varies fastest)."""
+
+    def __init__(self, parts: tuple[Rep, ...]):
+        self._parts = parts
+        groups = {p.group for p in parts if p.group is not None}
+        self.group = groups.pop() if groups else None
+
+    @property
+    def size(self):
+        return math.prod(p.size for p in self._parts)
+
+    def factors(self):
+        return self._parts
+
+    def rho(self, g):
+        out = np.ones((1, 1))
+        for p in self._parts:
+            out = np.kron(out, p.rho(g))
+        return out
+
+    def drho(self, A):
+        mats = [p.drho(A) for p in self._parts]
+        sizes = [m.shape[0] for m in mats]
+        dtype = np.result_type(*[m.dtype for m in mats])
+        out = np.zeros((self.size, self.size), dtype=dtype)
+        for i, m in enumerate(mats):
+            left = np.eye(math.prod(sizes[:i]))
+            right = np.eye(math.prod(sizes[i + 1:]))
+            out += np.kron(np.kron(left, m), right)
+        return out
+
+    @property
+    def is_complex(self):
+        return any(p.is_complex for p in self._parts)
+
+    def _encode(self):
+        return ",".join(p.key for p in self._parts)
+
+    def _str(self, prec=0):
+        items = []
+        for r, grp in itertools.groupby(self._parts):
+            n = len(list(grp))
+            s = r._str(3)
+            items.append(s if n == 1 else ("⊗".join([s] * n) if n <= 3 else f"{s}^⊗{n}"))
+        s = "⊗".join(items)
+        return f"({s})" if prec > 2 else s
+
+
+class _Dual(Rep):
+    """Dual (contragredient) representation ρ*(g) = ρ(g)^{-T}, dρ*(A) = −dρ(A)^T."""
+
+    def __init__(self, base: Rep):
+        self.base = base
+        self.group = base.group
+
+    @property
+    def size(self):
+        return self.base.size
+
+    def rho(self, g):
+        return np.linalg.inv(self.base.rho(g)).T
+
+    def drho(self, A):
+        return -self.base.drho(A).T
+
+    @property
+    def is_complex(self):
+        return self.base.is_complex
+
+    def _encode(self):
+        return self.base.key
+
+    def _str(self, prec=0):
+        return self.base._str(4) + "*"
+
+
+class _SymmetricPower(Rep):
+    """Symmetric (or antisymmetric) k-th power: the restriction of R^⊗k to the (anti)symmetric
+    tensors, in an orthonormal basis of that subspace (columns of ``basis``)."""
+
+    def __init__(self, base: Rep, k: int, antisymmetric: bool):
+        if not isinstance(base, Rep):
+            raise RepError(f"Sym/Alt take a representation; got {type(base).__name__}.")
+        if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or k < 0:
+            raise RepError(f"the power k must be a non-negative integer; got {k!r}.")
+        self.base, self.k, self.antisymmetric = base, int(k), bool(antisymmetric)
+        self.group = base.group
+
+    @cached_property
+    def basis(self) -> np.ndarray:
+        """Orthonormal basis (n^k, size) of the (anti)symmetric tensors."""
+        n, k = self.base.size, self.k
+        cols = []
+        combos = (itertools.combinations(range(n), k) if self.antisymmetric
+                  else itertools.combinations_with_replacement(range(n), k))
+        for c in combos:
+            v = np.zeros((n,) * k)
+            for p in set(itertools.permutations(range(k))):
+                idx = tuple(c[i] for i in p)
+                sign = _perm_sign(p) if self.antisymmetric else 1.0
+                v[idx] += sign
+            cols.append(v.ravel() / np.linalg.norm(v))
+        return np.array(cols).T.reshape(n ** k, -1)
+
+    @property
+    def size(self):
+        n, k = self.base.size, self.k
+        return math.comb(n, k) if self.antisymmetric else math.comb(n + k - 1, k)
+
+    def rho(self, g):
+        m = self.base.rho(g)
+        big = np.ones((1, 1))
+        for _ in range(self.k):
+            big = np.kron(big, m)
+        return self.basis.T @ big @ self.basis
+
+    def drho(self, A):
+        return self.basis.T @ (self.base ** self.k).drho(A) @ self.basis
+
+    @property
+    def is_complex(self):
+        return self.base.is_complex
+
+    def _encode(self):
+        return f"{self.base.key}|{self.k}|{self.antisymmetric}"
+
+    def _str(self, prec=0):
+        name = "Λ" if self.antisymmetric else "Sym"
+        return f"{name}^{self.k}({self.base._str()})"
+
+
+def _perm_sign(p) -> float:
+    p = list(p)
+    sign = 1.0
+    for i in range(len(p)):
+        while p[i] != i:
+            j = p[i]
+            p[i], p[j] = p[j], p[i]
+            sign = -sign
+    return sign
+
+
+def Sym(rep: Rep, k: int) -> Rep:
+    """Symmetric power Sym^k(rep), of size C(n + k − 1, k)."""
+    return _SymmetricPower(rep, k, antisymmetric=False)
+
+
+def Alt(rep: Rep, k: int) -> Rep:
+    """Antisymmetric (exterior) power Λ^k(rep), of size C(n, k)."""
+    return _SymmetricPower(rep, k, antisymmetric=True)
+
+
+# -- the algebra's functions -----------------------------------------------------------------
+
+def direct_sum(*reps: Rep) -> Rep:
+    """R1 ⊕ R2 ⊕ …; nested sums are flattened."""
+    reps = _unify(reps)
+    parts: list[Rep] = []
+    for r in reps:
+        parts.extend(r.summands())
+    if len(parts) == 1:
+        return parts[0]
+    return _Sum(tuple(parts))
+
+
+def _multiple(rep: Rep, k: int) -> Rep:
+    if k < 0:
+        raise RepError(f"a multiplicity must be a non-negative integer; got {k}.")
+    if k == 0:
+        raise RepError("0*rep is the zero representation, which groupkit does not represent.")
+    return direct_sum(*([rep] * k))
+
+
+def tensor(*reps: Rep) -> Rep:
+    """R1 ⊗ R2 ⊗ …; nested products are flattened and scalar factors dropped."""
+    reps = _unify(reps)
+    parts: list[Rep] = []
+    for r in reps:
+        parts.extend(p for p in r.factors() if p != Scalar)
+    if not parts:
+        return Scalar
+    if len(parts) == 1:
+        return parts[0]
+    return _Tensor(tuple(parts))
+
+
+def dual(rep: Rep) -> Rep:
+    """The dual ρ*(g) = ρ(g)^{-T}; pushed through sums and products. For a real orthogonal group
+    V* = V exactly (ρ(g)^{-T} = ρ(g)), so the dual of its standard representation is V itself."""
+    if rep == Scalar:
+        return rep
+    if isinstance(rep, _Dual):
+        return rep.base
+    if isinstance(rep, _Sum):
+        return _Sum(tuple(dual(p) for p in rep._parts))
+    if isinstance(rep, _Tensor):
+        return _Tensor(tuple(dual(p) for p in rep._parts))
+    if isinstance(rep, _Lifted):
+        return lift(dual(rep.base), rep.group)
+    if isinstance(rep, Vector) and rep.group.is_orthogonal and not rep.group.is_complex:
+        return rep
+    return _Dual(rep)
+
+
+def hom(rep_in: Rep, rep_out: Rep) -> Rep:
+    """The representation on linear maps rep_in → rep_out: rep_out ⊗ rep_in*."""
+    return tensor(rep_out, dual(rep_in))
+
+
+def T(p: int, q: int = 0, G: Group | None = None):
+    """The tensor representation V^⊗p ⊗ (V*)^⊗q of ``G``.
+
+    Without ``G``, returns a function of the group: ``T(2)(SO(3))``.
+    """
+    for name, x in (("p", p), ("q", q)):
+        if not isinstance(x, (int, np.integer)) or isinstance(x, bool) or x < 0:
+            raise RepError(f"T(p, q): {name} must be a non-negative integer; got {x!r}.")
+    if G is None:
+        return lambda G: T(p, q, G)
+    return V(G) ** p * dual(V(G)) ** q

@@ -99,7 +99,8 @@ def _best_pivot(c: Constraint) -> _Pivot | None:
             continue
         lam = np.zeros(1, dtype=complex) if g.lie else np.ones(1, dtype=complex)
         for w, _, _ in parts:
-            lam = (lam[:, None] + w[None, :]).ravel() if g.lie else (lam[:, None] * w[None, :]).ravel()
+            pairs = lam[:, None] + w[None, :] if g.lie else lam[:, None] * w[None, :]
+            lam = pairs.ravel()
         scale = sum(np.abs(w).max() for w, _, _ in parts) if g.lie else 1.0
         target = 0.0 if g.lie else 1.0
         sel = np.flatnonzero(np.abs(lam - target) <= 1e-9 * max(scale, 1.0))
@@ -121,7 +122,10 @@ def _solve_pivot(c: Constraint, piv: _Pivot) -> NumericSolution:
         if gi == piv.index:
             continue
         mats = [Pi @ m @ P for m, P, Pi in zip(g.mats, piv.P, piv.Pinv)]
-        K = _lie_columns(mats, T, sel, strides, c.n) if g.lie else _discrete_columns(mats, T, sel, c.n)
+        if g.lie:
+            K = _lie_columns(mats, T, sel, strides, c.n)
+        else:
+            K = _discrete_columns(mats, T, sel, c.n)
         gram += (K.conj().T @ K).toarray()
     Z, gap = _null_from_gram(gram)
     # Back to the original coordinates: scatter Z onto the selected tuples, apply ⊗ P_f.

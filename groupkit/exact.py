@@ -49,9 +49,9 @@ def _rational(x: float, where: str) -> Fraction:
     f = Fraction(float(x)).limit_denominator(MAX_DENOMINATOR)
     if float(f) != float(x):
         raise ExactSolveError(
-            f"{where} has the entry {float(x)!r}, which is not a rational number with denominator ≤ "
-            f"{MAX_DENOMINATOR}; exact solving needs rational generators (SO(n), O(n), Lorentz, "
-            "Sp, S(n), Z(n), D(4), the Rubik's cube …). Use the numeric solver instead.")
+            f"{where} has the entry {float(x)!r}, which is not a rational number with "
+            f"denominator ≤ {MAX_DENOMINATOR}; exact solving needs rational generators (SO(n), "
+            "O(n), Lorentz, Sp, S(n), Z(n), D(4), the Rubik's cube …). Use the numeric solver.")
     return f
 
 

@@ -20,7 +20,7 @@ these two arrays. Groups are immutable and hashable; equality is equality of gen
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import scipy.linalg

@@ -20,7 +20,7 @@ True
 from __future__ import annotations
 
 import sys
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -66,7 +66,8 @@ def basis_error(Q, rep_in: Rep, rep_out: Rep, *, n_samples: int = 20, rng=0,
     if lie:
         for A in G.lie_algebra:
             res = rep_out.drho(A) @ W - W @ rep_in.drho(A)
-            scale = norms * max(1.0, np.linalg.norm(rep_out.drho(A), 2), np.linalg.norm(rep_in.drho(A), 2))
+            scale = norms * max(1.0, np.linalg.norm(rep_out.drho(A), 2),
+                                np.linalg.norm(rep_in.drho(A), 2))
             worst = max(worst, float(np.max(np.linalg.norm(res, axis=(1, 2)) / scale)))
     return worst
 

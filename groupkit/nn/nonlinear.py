@@ -1,0 +1,165 @@
+"""Equivariant nonlinearities: gated, norm-based and pointwise (for permutation representations).
+
+* :class:`GatedNonlinearity`: each non-scalar summand v is multiplied by σ(s) for its own scalar
+  gate s, carried as extra scalar channels appended to the representation (``gated(rep)``);
+  scalar summands go through a pointwise activation. Gates are invariant, so this works for every
+  group, non-compact (Lorentz) and complex ones included.
+* :class:`NormNonlinearity`: v ↦ v · σ(‖v‖_M + b), with ‖v‖_M² = vᴴ M v for an invariant positive
+  definite form M found by the solver (for orthogonal groups, the Euclidean norm).
+* :class:`PointwiseNonlinearity`: an elementwise activation, equivariant exactly when every group
+  generator permutes the coordinates of the representation.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+from .._orbits import signed_permutation
+from ..reps import Rep, RepError, Scalar, direct_sum
+from ..solver import solve
+from .linear import check_input
+
+__all__ = ["gated", "num_gates", "GatedNonlinearity", "NormNonlinearity",
+           "PointwiseNonlinearity"]
+
+
+def _nonscalar_blocks(rep: Rep) -> tuple[list[int], list[tuple[int, int]]]:
+    """Coordinates of the scalar summands and (start, size) of each non-scalar summand."""
+    scalars, blocks = [], []
+    i = 0
+    for s in rep.summands():
+        if s == Scalar:
+            scalars.append(i)
+        else:
+            blocks.append((i, s.size))
+        i += s.size
+    return scalars, blocks
+
+
+def num_gates(rep: Rep) -> int:
+    """How many gate scalars ``gated(rep)`` appends: one per non-scalar summand."""
+    return len(_nonscalar_blocks(rep)[1])
+
+
+def gated(rep: Rep) -> Rep:
+    """rep ⊕ k·Scalar, with one gate scalar per non-scalar summand of rep (the input
+    representation of a GatedNonlinearity whose output is rep)."""
+    k = num_gates(rep)
+    return rep if k == 0 else direct_sum(rep, k * Scalar)
+
+
+class GatedNonlinearity(nn.Module):
+    """gated(rep) → rep: non-scalar summands times sigmoid of their gate; scalars through
+    ``activation`` (SiLU by default). Input (..., gated(rep).size) → (..., rep.size)."""
+
+    def __init__(self, rep: Rep, activation: nn.Module | None = None):
+        super().__init__()
+        self.rep_out = rep
+        self.rep_in = gated(rep)
+        scalars, blocks = _nonscalar_blocks(rep)
+        self.activation = activation if activation is not None else nn.SiLU()
+        # For each coordinate of rep: its gate's coordinate in the input, or -1 for scalars.
+        gate_of = np.full(rep.size, -1, dtype=np.int64)
+        for j, (start, size) in enumerate(blocks):
+            gate_of[start:start + size] = rep.size + j
+        self.register_buffer("gate_index", torch.as_tensor(np.where(gate_of < 0, 0, gate_of)),
+                             persistent=False)
+        self.register_buffer("is_scalar", torch.as_tensor(gate_of < 0), persistent=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.shape[-1] != self.rep_in.size:
+            raise ValueError(f"GatedNonlinearity: the last dimension must be {self.rep_in.size} "
+                             f"({self.rep_in}); got shape {tuple(x.shape)}.")
+        values = x[..., :self.rep_out.size]
+        gates = x[..., self.gate_index]
+        if gates.is_complex():  # gates of complex layers: use their real part
+            gates = gates.real
+        act_scalar = self.activation(values.real if values.is_complex() else values)
+        gated_vals = values * torch.sigmoid(gates)
+        return torch.where(self.is_scalar, act_scalar.to(values.dtype), gated_vals)
+
+
+class NormNonlinearity(nn.Module):
+    """rep → rep: v ↦ v · σ(‖v‖_M + b) per non-scalar summand (b learnable), scalars through
+    ``activation``. Needs an invariant positive-definite form on each summand."""
+
+    def __init__(self, rep: Rep, activation: nn.Module | None = None):
+        super().__init__()
+        self.rep_in = self.rep_out = rep
+        self.activation = activation if activation is not None else nn.SiLU()
+        scalars, blocks = _nonscalar_blocks(rep)
+        self.blocks = blocks
+        self.register_buffer("scalar_index", torch.as_tensor(scalars, dtype=torch.long),
+                             persistent=False)
+        summands = [s for s in rep.summands() if s != Scalar]
+        for j, s in enumerate(summands):
+            self.register_buffer(f"form{j}", torch.as_tensor(_invariant_form(s)),
+                                 persistent=False)
+        self.bias = nn.Parameter(torch.zeros(len(blocks)))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        check_input(x, self.rep_in, self)
+        out = x.clone()
+        if len(self.scalar_index):
+            out[..., self.scalar_index] = self.activation(x[..., self.scalar_index])
+        for j, (start, size) in enumerate(self.blocks):
+            v = x[..., start:start + size]
+            M = getattr(self, f"form{j}").to(v.dtype)
+            sq = torch.einsum("...i,ij,...j->...", v.conj(), M, v).real.clamp_min(0)
+            # sqrt(sq + eps) keeps the gradient finite at v = 0.
+            scale = torch.sigmoid(torch.sqrt(sq + 1e-12) + self.bias[j])
+            out[..., start:start + size] = v * scale[..., None]
+        return out
+
+
+def _invariant_form(rep: Rep) -> np.ndarray:
+    """A positive-definite M with ρ(g)ᴴ M ρ(g) = M, from the invariant bilinear forms."""
+    if rep.group is not None and rep.group.is_orthogonal:
+        # Orthogonal or unitary generators usually give a unitary ρ, and then M = I.
+        R = [rep.rho(h) for h in rep.group.discrete_generators]
+        R += [rep.drho(A) for A in rep.group.lie_algebra]
+        n_disc = rep.group.discrete_generators.shape[0]
+        eye = np.eye(rep.size)
+        if all(np.allclose(m.conj().T @ m, eye, atol=1e-10) for m in R[:n_disc]) and all(
+                np.allclose(m.conj().T, -m, atol=1e-10) for m in R[n_disc:]):
+            return eye
+    basis = solve(rep, rep.T if not rep.is_complex else rep.T)  # maps V → V*: bilinear forms
+    Q = basis.dense()
+    n = rep.size
+    forms = [Q[:, k].reshape(n, n) for k in range(Q.shape[1])]
+    forms = [(F + F.conj().T) / 2 for F in forms]
+    forms = [F for F in forms if np.linalg.norm(F) > 1e-8]
+    for F in forms:
+        w = np.linalg.eigvalsh(F)
+        if w.min() > 1e-8 * abs(w).max():
+            return F.real if not np.iscomplexobj(F) or not np.any(F.imag) else F
+        if w.max() < -1e-8 * abs(w).max():
+            return -F
+    raise RepError(
+        f"{rep} has no invariant positive-definite form (its group is not compact), so a norm "
+        "nonlinearity is not equivariant; use GatedNonlinearity instead.")
+
+
+class PointwiseNonlinearity(nn.Module):
+    """An elementwise activation; valid only when every generator permutes the coordinates
+    of rep (permutation representations such as V⊗V of S(n))."""
+
+    def __init__(self, rep: Rep, activation: nn.Module | None = None):
+        super().__init__()
+        self.rep_in = self.rep_out = rep
+        self.activation = activation if activation is not None else nn.SiLU()
+        G = rep.group
+        if G is not None and (G.lie_algebra.shape[0] or not all(
+                (sp := signed_permutation(rep.rho(h))) is not None and np.all(sp[1] == 1)
+                for h in G.discrete_generators)):
+            raise RepError(
+                f"a pointwise nonlinearity is equivariant only for permutation representations; "
+                f"{rep} of {G} is not one. Use GatedNonlinearity or NormNonlinearity.")
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.shape[-1] != self.rep_in.size:
+            raise ValueError(f"PointwiseNonlinearity: the last dimension must be "
+                             f"{self.rep_in.size}; got shape {tuple(x.shape)}.")
+        return self.activation(x)

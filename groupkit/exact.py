@@ -5,8 +5,9 @@ Three routes, tried in order for each pair of summands:
 1. signed-permutation actions: the orbit basis is exact by construction (entries 0, ±1);
 2. the numeric → exact bridge: row-reduce the numeric basis, round to nearby rationals, and keep
    the result only if the exact constraint annihilates it and the rank is unchanged;
-3. an exact null space of the stacked rational constraint with sympy's ``DomainMatrix`` over QQ
-   (sparse fraction-free elimination; python-flint accelerates it where installed).
+3. an exact null space of the stacked constraint, scaled to integers and built sparse with
+   Kronecker products: python-flint's ``fmpz_mat.nullspace`` where installed (the ``exact`` extra),
+   else sympy's sparse ``DomainMatrix`` over QQ.
 
 Nothing is returned that was not checked in exact arithmetic. Groups whose generators are not
 rational (the icosahedral group, D(5), SU(n)) raise :class:`ExactSolveError`.
@@ -22,6 +23,7 @@ from fractions import Fraction
 
 import numpy as np
 import scipy.linalg
+import scipy.sparse
 import sympy
 from sympy.polys.domains import QQ
 from sympy.polys.matrices import DomainMatrix
@@ -89,31 +91,58 @@ def rationalize(Q: np.ndarray, max_denominator: int = MAX_DENOMINATOR) -> np.nda
     return frac(R.real).T
 
 
-def _domain_nullspace(exact_gens, sizes, N) -> np.ndarray:
-    rows = {}
-    k = 0
-    eye = np.empty((N, N), dtype=object)
-    eye.fill(Fraction(0))
-    np.fill_diagonal(eye, Fraction(1))
+def _integer_constraint(exact_gens, sizes, N) -> scipy.sparse.csr_matrix:
+    """All constraints stacked as one sparse integer matrix (rows, N), each generator's rows
+    scaled by a common denominator. Entries are exact integers held in float64 (checked < 2^52)."""
+    blocks = []
     for mats, lie in exact_gens:
-        C = Generator(tuple(mats), lie).residual(eye, sizes)
-        for i in range(N):
-            row = {j: QQ(v.numerator, v.denominator) for j, v in enumerate(C[i]) if v != 0}
-            if row:
-                rows[k] = row
-                k += 1
-    M = DomainMatrix.from_dict_sympy(k, N, {i: {j: sympy.Rational(v.numerator, v.denominator)
-                                                   for j, v in row.items()}
-                                               for i, row in rows.items()}) if k else None
-    if M is None:
-        return np.array([[Fraction(int(i == j)) for j in range(N)] for i in range(N)], dtype=object)
-    ns = M.to_sparse().convert_to(QQ).nullspace()
-    basis = ns.to_Matrix().T
-    out = np.empty(basis.shape, dtype=object)
-    for i in range(basis.shape[0]):
-        for j in range(basis.shape[1]):
-            v = basis[i, j]
-            out[i, j] = Fraction(int(v.p), int(v.q))
+        dens = [int(np.lcm.reduce([v.denominator for v in m.ravel()])) for m in mats]
+        scale = int(np.lcm.reduce(dens)) if lie else int(np.prod(dens))
+        ints = [np.array([[int(v * (scale if lie else d)) for v in row] for row in m], dtype=float)
+                for m, d in zip(mats, dens)]
+        if lie:
+            M = scipy.sparse.csr_matrix((N, N))
+            for f, m in enumerate(ints):
+                left = scipy.sparse.identity(int(np.prod(sizes[:f], dtype=np.int64)))
+                right = scipy.sparse.identity(int(np.prod(sizes[f + 1:], dtype=np.int64)))
+                M = M + scipy.sparse.kron(scipy.sparse.kron(left, m), right)
+        else:
+            M = scipy.sparse.csr_matrix(np.ones((1, 1)))
+            for m in ints:
+                M = scipy.sparse.kron(M, m, format="csr")
+            M = M - scale * scipy.sparse.identity(N)
+        blocks.append(scipy.sparse.csr_matrix(M))
+    M = scipy.sparse.vstack(blocks, format="csr") if blocks else scipy.sparse.csr_matrix((0, N))
+    M.eliminate_zeros()
+    if M.nnz and np.abs(M.data).max() >= 2 ** 52:
+        raise ExactSolveError("the integer constraint has entries too large for exact float64.")
+    return M
+
+
+def _exact_nullspace(M: scipy.sparse.csr_matrix) -> np.ndarray:
+    """Exact null space (N, r) of an integer matrix, as Fractions: python-flint where
+    installed, else sympy's sparse DomainMatrix over QQ."""
+    N = M.shape[1]
+    M = M[np.flatnonzero(np.diff(M.indptr))]  # drop empty rows
+    try:
+        import flint
+    except ImportError:
+        flint = None
+    if flint is not None and M.shape[0]:
+        dense = M.toarray().astype(np.int64).tolist()
+        X, nullity = flint.fmpz_mat(dense).nullspace()
+        cols = [[int(X[i, j]) for j in range(nullity)] for i in range(N)]
+        return np.array([[Fraction(v) for v in row] for row in cols], dtype=object).reshape(
+            N, nullity)
+    rows = {}
+    for i in range(M.shape[0]):
+        lo, hi = M.indptr[i], M.indptr[i + 1]
+        rows[i] = {int(j): QQ(int(v)) for j, v in zip(M.indices[lo:hi], M.data[lo:hi])}
+    ns = DomainMatrix(rows, (M.shape[0], N), QQ).nullspace().to_Matrix().T
+    out = np.empty(ns.shape, dtype=object)
+    for i in range(ns.shape[0]):
+        for j in range(ns.shape[1]):
+            out[i, j] = Fraction(int(ns[i, j].p), int(ns[i, j].q))
     return out
 
 
@@ -133,7 +162,7 @@ def exact_pair(R: Rep, S: Rep) -> np.ndarray:
     X = rationalize(pair.dense())
     if _exact_residual_is_zero(exact_gens, c.sizes, X):
         return X
-    X = _domain_nullspace(exact_gens, c.sizes, c.n)
+    X = _exact_nullspace(_integer_constraint(exact_gens, c.sizes, c.n))
     if X.shape[1] != pair.r:
         raise ExactSolveError(
             f"the exact null space of Hom({R}, {S}) has dimension {X.shape[1]} but the numeric "

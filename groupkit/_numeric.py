@@ -118,6 +118,7 @@ def _solve_pivot(c: Constraint, piv: _Pivot) -> NumericSolution:
     T = np.stack(np.unravel_index(sel, sizes), axis=1)  # (r0, F) selected index tuples
     strides = np.array([math.prod(sizes[f + 1:]) for f in range(len(sizes))], dtype=np.int64)
     gram = np.zeros((r0, r0), dtype=complex)
+    scale = 0.0
     for gi, g in enumerate(c.generators):
         if gi == piv.index:
             continue
@@ -127,7 +128,8 @@ def _solve_pivot(c: Constraint, piv: _Pivot) -> NumericSolution:
         else:
             K = _discrete_columns(mats, T, sel, c.n)
         gram += (K.conj().T @ K).toarray()
-    Z, gap = _null_from_gram(gram)
+        scale += _norm_bound(mats, g.lie) ** 2
+    Z, gap = _null_from_gram(gram, scale)
     # Back to the original coordinates: scatter Z onto the selected tuples, apply ⊗ P_f.
     Y = np.zeros((c.n, Z.shape[1]), dtype=complex)
     Y[sel] = Z
@@ -188,22 +190,36 @@ def _discrete_columns(mats, T, sel, N) -> scipy.sparse.csr_matrix:
 def _solve_dense(c: Constraint) -> NumericSolution:
     eye = np.eye(c.n, dtype=complex if c.is_complex else float)
     gram = np.zeros((c.n, c.n), dtype=eye.dtype)
+    scale = 0.0
     for g in c.generators:
         K = g.residual(eye, c.sizes)
         gram += K.conj().T @ K
-    Z, gap = _null_from_gram(gram)
+        scale += _norm_bound(g.mats, g.lie) ** 2
+    Z, gap = _null_from_gram(gram, scale)
     return NumericSolution(_orthonormal(Z, c.is_complex), gap, "dense")
 
 
 # -- shared pieces ---------------------------------------------------------------------------
 
-def _null_from_gram(gram: np.ndarray) -> tuple[np.ndarray, float]:
-    """Eigenvectors of the (Hermitian PSD) Gram matrix with eigenvalue zero, and the gap."""
+def _norm_bound(mats, lie: bool) -> float:
+    """Upper bound on the spectral norm of one generator's constraint on U = ⊗ factors:
+    Σ_f ‖M_f‖ for a Lie element, Π_f ‖M_f‖ + 1 for a discrete one (⊗ M_f − I)."""
+    norms = [np.linalg.norm(m, 2) if m.size else 0.0 for m in mats]
+    return float(sum(norms)) if lie else float(math.prod(norms)) + 1.0
+
+
+def _null_from_gram(gram: np.ndarray, scale: float = 0.0) -> tuple[np.ndarray, float]:
+    """Eigenvectors of the (Hermitian PSD) Gram matrix with eigenvalue zero, and the gap.
+
+    Eigenvalues are compared with max(λ_max, ``scale``), where ``scale`` bounds the Gram matrix
+    of the full constraint: when the constraint happens to vanish on the space solved for, the
+    Gram matrix is pure round-off and its own λ_max is no yardstick for "zero".
+    """
     gram = (gram + gram.conj().T) / 2
     if not np.iscomplexobj(gram) or not np.any(gram.imag):
         gram = gram.real
     lam, Z = scipy.linalg.eigh(gram)
-    top = lam[-1] if len(lam) else 0.0
+    top = max(lam[-1] if len(lam) else 0.0, scale)
     if top <= 0:
         return Z, math.inf
     zero = lam <= ZERO_TOL * top

@@ -503,6 +503,10 @@ class _SymmetricPower(Rep):
             raise RepError(f"Sym/Alt take a representation; got {type(base).__name__}.")
         if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or k < 0:
             raise RepError(f"the power k must be a non-negative integer; got {k!r}.")
+        if antisymmetric and k > base.size:
+            raise RepError(
+                f"Alt(rep, {k}) of a representation of size {base.size} is the zero "
+                f"representation, which groupkit does not represent; use k ≤ {base.size}.")
         self.base, self.k, self.antisymmetric = base, int(k), bool(antisymmetric)
         self.group = base.group
 

@@ -67,9 +67,10 @@ def solve_pair(R: Rep, S: Rep, *, method: str = "auto", use_cache: bool = True) 
             "a Lie algebra or non-monomial generators. Use method='auto'.")
     if method in ("auto", "orbit", "exact") and _orbits.applicable(c):
         E = _orbits.orbit_basis(c)
-        if c.is_complex:
-            E = E.astype(np.complex128)
-        pair = PairBasis(_orbits.normalized(E), "orbit", float("inf"), exact=E)
+        Q = _orbits.normalized(E)
+        if c.is_complex:  # a complex group whose generators act here by signed permutations
+            Q = Q.astype(np.complex128)
+        pair = PairBasis(Q, "orbit", float("inf"), exact=E)
     else:
         inner = {"numeric": "auto", "exact": "auto"}.get(method, method)
         sol = _numeric.solve(c, method=inner)

@@ -1,0 +1,206 @@
+"""Steerable point convolution (message passing) with an implicit kernel.
+
+    out_i = c · [ A_i Σ_{j → i} K(x_j − x_i, e_ij) f_j  +  S f_i + b ]
+
+with K an :class:`~kernels.ImplicitKernel`, S an optional equivariant self-interaction (and
+invariant bias b), A_i = 1 (``aggregation="sum"``, divided by sqrt(avg_degree) when given) or
+1/deg_i (``"mean"``), and c = 1/√2 when both terms are present (so each contributes half the
+variance). Only differences of positions enter, so the layer is translation invariant; it is
+G-equivariant when positions and features are transformed together.
+
+Memory: the per-edge kernel matrices (E · out · in numbers, 5,184 per edge for 72 → 72 fields)
+are never formed. The kernel's last layer is bilinear, K(x) f = Σ_{h,i} W[o,h,i] h(x)_h f_i, so
+the sum over the neighbours of i is taken *before* W is applied:
+
+    T_i = Σ_{j → i} h(x_ij) ⊗ f_j   (N, H, in),      out_i = W · vec(T_i)   (one GEMM).
+
+* ``method="padded"`` (the default, also "auto"): the targets are bucketed by degree
+  (1, 2, 3–4, 5–8, …); in each bucket the neighbours are laid out in an (n_b, max_degree_b)
+  table and T is one batched matrix product. Padding at most doubles the edge storage, and
+  k-NN graphs (every degree equal, edges sorted by target) need no copy at all. Memory
+  O(E · (H + in) + N · H · in).
+* ``method="scatter"``: T accumulates h ⊗ f over chunks of edges with ``index_add_``. Memory
+  O(E · (H + in) + N · H · in + chunk · H · in); slower (about 4× on the benchmark), kept as an
+  independent second implementation.
+
+Autograd keeps h (E · H), the gathered features (E · in) and T (N · H · in): with the benchmark's
+sizes (E = 32,000, N = 2,000, H = 80, in = out = 72) about 60 MB in float32, against 660 MB for
+the per-edge kernels alone.
+
+Degenerate graphs: no edges, or isolated points, give a zero message (the output is then the
+self-interaction term); coincident points (x = 0) use K(0), which is finite (see
+:mod:`kernels.embedding`).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from groupkit import Group, Rep, Scalar, solve
+from groupkit.nn import EquivariantLinear
+
+from .graph import check_edge_index
+from .kernel import ImplicitKernel
+
+__all__ = ["PointConv", "CHUNK_ELEMENTS"]
+
+CHUNK_ELEMENTS = 2 ** 22  # per-chunk outer-product size of the scatter path (16 MB in float32)
+
+
+class PointConv(nn.Module):
+    """G-steerable point convolution rep_in → rep_out over positions in ``space``.
+
+    Kernel options (``space``, ``edge_features``, ``hidden``, ``degree``, ``cutoff``,
+    ``length_scale``, ``n_radial``, ``normalize``) are those of :class:`ImplicitKernel`.
+    Layer options: ``aggregation`` ("sum" or "mean"), ``avg_degree`` (sum is divided by its
+    square root), ``self_interaction``, ``bias`` (invariant part of rep_out), ``method``
+    ("auto", "padded", "scatter"), ``chunk_size`` (edges per scatter chunk), ``dtype``.
+
+    ``forward(features (N, rep_in.size), pos (N, space.size), edge_index (2, E) long
+    [source; target], edge_attr (E, edge_features) or None)`` → (N, rep_out.size).
+    """
+
+    def __init__(self, G: Group, rep_in: Rep, rep_out: Rep, *, space: Rep | None = None,
+                 edge_features: int = 0, hidden=None, degree: int = 2,
+                 cutoff: float | None = None, length_scale: float | None = None,
+                 n_radial: int = 8, normalize: bool | None = None, aggregation: str = "sum",
+                 avg_degree: float | None = None, self_interaction: bool = True,
+                 bias: bool = True, method: str = "auto", chunk_size: int | None = None,
+                 dtype: torch.dtype | None = None):
+        super().__init__()
+        self.kernel = ImplicitKernel(G, rep_in, rep_out, space=space,
+                                     edge_features=edge_features, hidden=hidden, degree=degree,
+                                     cutoff=cutoff, length_scale=length_scale,
+                                     n_radial=n_radial, normalize=normalize, dtype=dtype)
+        self.rep_in, self.rep_out, self.space = (self.kernel.rep_in, self.kernel.rep_out,
+                                                 self.kernel.space)
+        if aggregation not in ("sum", "mean"):
+            raise ValueError(f"aggregation must be 'sum' or 'mean'; got {aggregation!r}.")
+        if method not in ("auto", "padded", "scatter"):
+            raise ValueError(f"method must be 'auto', 'padded' or 'scatter'; got {method!r}.")
+        if avg_degree is not None and not avg_degree > 0:
+            raise ValueError(f"avg_degree must be positive; got {avg_degree!r}.")
+        self.aggregation, self.method, self.chunk_size = aggregation, method, chunk_size
+        self.avg_degree = avg_degree
+        self.self_interaction = (EquivariantLinear(self.rep_in, self.rep_out, bias=bias,
+                                                   dtype=dtype)
+                                 if self_interaction else None)
+        self.bias = None
+        if bias and not self_interaction:
+            Q = solve(Scalar, self.rep_out).dense()  # (out, k): the invariant vectors
+            if Q.shape[1]:
+                self.register_buffer("bias_basis", torch.as_tensor(Q), persistent=False)
+                self.bias = nn.Parameter(torch.zeros(Q.shape[1], dtype=dtype))
+        self.scale = 1 / math.sqrt(2) if self_interaction else 1.0
+
+    # -- checks -------------------------------------------------------------------------------
+    def _check(self, features, pos, edge_index, edge_attr):
+        if not isinstance(features, torch.Tensor) or features.ndim != 2 \
+                or features.shape[1] != self.rep_in.size:
+            raise ValueError(f"features must have shape (N, {self.rep_in.size}) (rep_in = "
+                             f"{self.rep_in}); got {tuple(getattr(features, 'shape', ()))}.")
+        n = features.shape[0]
+        if not isinstance(pos, torch.Tensor) or pos.shape != (n, self.space.size):
+            raise ValueError(
+                f"pos must have shape ({n}, {self.space.size}): one point of {self.space} (a "
+                f"{self.space.size}-dimensional space of {self.kernel.group}) per feature row; "
+                f"got {tuple(getattr(pos, 'shape', ()))}.")
+        p = self.kernel.bilinear.weight
+        for name, t in (("features", features), ("pos", pos)):
+            if t.dtype != p.dtype:
+                raise TypeError(f"PointConv: {name} has dtype {t.dtype} but the layer has "
+                                f"{p.dtype}; convert with .to({p.dtype}) or layer.to({t.dtype}).")
+            if t.device != p.device:
+                raise ValueError(f"PointConv: {name} is on {t.device} but the layer is on "
+                                 f"{p.device}.")
+        edge_index = check_edge_index(edge_index, n)
+        if edge_attr is not None and (edge_attr.ndim != 2
+                                      or edge_attr.shape[0] != edge_index.shape[1]):
+            raise ValueError(f"edge_attr must have shape (E, edge_features) with E = "
+                             f"{edge_index.shape[1]}; got {tuple(edge_attr.shape)}.")
+        return edge_index
+
+    # -- aggregation --------------------------------------------------------------------------
+    def _padded(self, h, features, src, tgt, deg, n):
+        E, H = h.shape
+        c_in = features.shape[1]
+        max_deg = int(deg.max())
+        sorted_ = E < 2 or bool((tgt[1:] >= tgt[:-1]).all())
+        if sorted_ and E == n * max_deg:  # regular (k-NN) graph in target order: a view
+            hp = h.reshape(n, max_deg, H)
+            fp = features[src].reshape(n, max_deg, c_in)
+            return torch.bmm(hp.transpose(1, 2), fp)  # (N, H, in)
+        if not sorted_:
+            perm = torch.argsort(tgt, stable=True)
+            src, tgt, h = src[perm], tgt[perm], h[perm]
+        start = torch.cumsum(deg, 0) - deg
+        slot = torch.arange(E, device=h.device) - start[tgt]
+        # Bucket the targets by degree (1, 2, 3–4, 5–8, …) so that padding wastes < 2×.
+        bucket = torch.where(deg > 0, torch.ceil(torch.log2(deg.clamp_min(1).double())).long(),
+                             torch.full_like(deg, -1))
+        edge_bucket = bucket[tgt]
+        T = None
+        for b in torch.unique(bucket).tolist():
+            if b < 0:
+                continue
+            nodes = (bucket == b).nonzero(as_tuple=True)[0]
+            local = torch.full((n,), -1, dtype=torch.long, device=h.device)
+            local[nodes] = torch.arange(len(nodes), device=h.device)
+            e = (edge_bucket == b).nonzero(as_tuple=True)[0]
+            rows, cols = local[tgt[e]], slot[e]
+            width = int(deg[nodes].max())
+            hp = h.new_zeros(len(nodes), width, H).index_put((rows, cols), h[e])
+            fp = features.new_zeros(len(nodes), width, c_in).index_put(
+                (rows, cols), features[src[e]])
+            Tb = torch.bmm(hp.transpose(1, 2), fp)
+            if len(nodes) == n:
+                return Tb
+            T = (h.new_zeros(n, H, c_in) if T is None else T).index_put((nodes,), Tb)
+        return T
+
+    def _scatter(self, h, features, src, tgt, n):
+        E, H = h.shape
+        c_in = features.shape[1]
+        T = h.new_zeros(n, H * c_in)
+        chunk = self.chunk_size or max(1, CHUNK_ELEMENTS // max(H * c_in, 1))
+        for a in range(0, E, chunk):
+            outer = h[a:a + chunk, :, None] * features[src[a:a + chunk]][:, None, :]
+            T.index_add_(0, tgt[a:a + chunk], outer.reshape(-1, H * c_in))
+        return T.reshape(n, H, c_in)
+
+    def message(self, features, pos, edge_index, edge_attr=None) -> torch.Tensor:
+        """A_i Σ_{j → i} K(x_j − x_i, e_ij) f_j, shape (N, rep_out.size)."""
+        n, E = features.shape[0], edge_index.shape[1]
+        W = self.kernel.weight()  # (out, H, in)
+        if E == 0:
+            return features.new_zeros(n, self.rep_out.size) + 0 * W.sum()
+        src, tgt = edge_index[0], edge_index[1]
+        h = self.kernel.hidden_features(pos[src] - pos[tgt], edge_attr)  # (E, H)
+        deg = torch.bincount(tgt, minlength=n)
+        if self.method in ("auto", "padded"):
+            T = self._padded(h, features, src, tgt, deg, n)
+        else:
+            T = self._scatter(h, features, src, tgt, n)
+        out = T.reshape(n, -1) @ W.reshape(W.shape[0], -1).T
+        if self.aggregation == "mean":
+            out = out / deg.clamp_min(1).to(out.dtype)[:, None]
+        elif self.avg_degree is not None:
+            out = out / math.sqrt(self.avg_degree)
+        return out
+
+    def forward(self, features: torch.Tensor, pos: torch.Tensor, edge_index: torch.Tensor,
+                edge_attr: torch.Tensor | None = None) -> torch.Tensor:
+        edge_index = self._check(features, pos, edge_index, edge_attr)
+        out = self.message(features, pos, edge_index, edge_attr)
+        if self.self_interaction is not None:
+            out = out + self.self_interaction(features)
+        elif self.bias is not None:
+            out = out + self.bias_basis.to(out.dtype) @ self.bias
+        return out * self.scale
+
+    def extra_repr(self) -> str:
+        return (f"{self.rep_in} → {self.rep_out}, aggregation={self.aggregation}, "
+                f"method={self.method}")

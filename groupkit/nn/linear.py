@@ -1,10 +1,12 @@
 """Equivariant linear layers in PyTorch, assembled from compact solved bases.
 
 A layer holds one learnable coefficient per basis element. Each forward assembles
-W = Σ_k θ_k Q_k block by block (see :class:`groupkit.EquivariantBasis`): dense pair bases by a
-small einsum, orbit (permutation) bases by a gather — never a dense (out·in, dim) basis. The bases
-are non-persistent buffers: ``state_dict`` holds only θ and the bias coefficients, and a reloaded
-model rebuilds its bases from the solver's cache.
+W = Σ_k θ_k Q_k block by block (see :class:`groupkit.EquivariantBasis`): the coordinates are
+grouped by summand type, every (output type, input type) block is one small matmul of θ with the
+pair basis (or a gather of θ for large orbit bases), the blocks are concatenated, and one
+permutation puts rows and columns back in the representation's order — never a dense
+(out·in, dim) basis. The bases are non-persistent buffers: ``state_dict`` holds only θ and the
+bias coefficients, and a reloaded model rebuilds its bases from the solver's cache.
 """
 
 from __future__ import annotations
@@ -19,90 +21,133 @@ from torch import nn
 from ..basis import EquivariantBasis
 from ..reps import Rep, Scalar
 from ..solver import solve
+from ._layout import complex_dtype_of, real_view, summand_types, type_major_permutation
 
 __all__ = ["EquivariantLinear", "BasisAssembler", "check_input"]
 
+# Orbit (sparse) pair bases with more entries than this are assembled by a gather of θ rather
+# than a dense matmul with the pair basis.
+_GATHER_ABOVE = 4096
 
-def check_input(x: torch.Tensor, rep: Rep, module: nn.Module, name: str = "x") -> None:
-    """Clear errors for inputs a layer cannot take (shape, dtype, device, NaN)."""
+
+def check_input(x, rep: Rep, module: nn.Module, name: str = "x") -> None:
+    """Clear errors for inputs a layer cannot take: not a tensor, a last dimension other than
+    ``rep.size`` (never broadcast), a dtype or device other than the module's.
+
+    NaN and inf are not checked (that would cost a device synchronisation per call): they
+    propagate to the outputs of the samples that contain them, as in ``torch.nn.Linear``.
+    """
     if not isinstance(x, torch.Tensor):
         raise TypeError(f"{type(module).__name__} expects a torch.Tensor; got {type(x).__name__}.")
     if x.ndim < 1 or x.shape[-1] != rep.size:
         raise ValueError(
             f"{type(module).__name__}: the last dimension of {name} must be {rep.size} "
-            f"(the size of {rep}); got shape {tuple(x.shape)}.")
+            f"(the size of {rep}); got shape {tuple(x.shape)}. Inputs are (..., {rep.size}).")
     p = next(iter(module.parameters()), None)
     if p is None:
+        if not (x.dtype.is_floating_point or x.dtype.is_complex):
+            raise TypeError(f"{type(module).__name__}: {name} must be a floating-point tensor; "
+                            f"got {x.dtype}.")
         return
     if x.device != p.device:
         raise ValueError(f"{type(module).__name__}: {name} is on {x.device} but the module is on "
                          f"{p.device}; move one with .to(...).")
-    if x.dtype not in (p.dtype, _complex_of(p.dtype)):
+    if x.dtype not in (p.dtype, complex_dtype_of(p.dtype)):
         raise TypeError(f"{type(module).__name__}: {name} has dtype {x.dtype} but the module has "
                         f"{p.dtype}; convert with x.to({p.dtype}) or module.to({x.dtype}).")
 
 
-def _complex_of(dtype: torch.dtype) -> torch.dtype:
-    return {torch.float32: torch.complex64, torch.float64: torch.complex128}.get(dtype, dtype)
-
-
 class BasisAssembler(nn.Module):
     """Turns a flat coefficient vector θ (dim,) into the weight matrix W (out, in) of an
-    :class:`~groupkit.EquivariantBasis`. Holds the pair bases as non-persistent buffers."""
+    :class:`~groupkit.EquivariantBasis`. Holds the pair bases as non-persistent buffers (complex
+    ones as real pairs, so that ``.to(dtype)`` is safe)."""
 
-    def __init__(self, basis: EquivariantBasis):
+    def __init__(self, basis: EquivariantBasis, *, dtype: torch.dtype | None = None,
+                 device=None):
         super().__init__()
+        dtype = dtype or torch.get_default_dtype()
         self.n_out, self.n_in = basis.rep_out.size, basis.rep_in.size
         self.dim = basis.dim
         self.is_complex = basis.is_complex
-        self._dense_specs: list[tuple[int, int, int, int]] = []
-        self._gather_specs: list[tuple[int, int, int, int]] = []
-        cdtype = torch.complex128 if self.is_complex else torch.float64
-        for i, blk in enumerate(basis.blocks):
+        out_types, in_types = summand_types(basis.rep_out), summand_types(basis.rep_in)
+        self._row_sizes = [t.copies * t.size for t in out_types]
+        self._col_sizes = [t.copies * t.size for t in in_types]
+        j_of = {t.rep.key: j for j, t in enumerate(out_types)}
+        i_of = {t.rep.key: i for i, t in enumerate(in_types)}
+        # (j, i) → (kind, buffer index, col_start, b, a, k, s, r)
+        self._specs: dict[tuple[int, int], tuple] = {}
+        for n, blk in enumerate(basis.blocks):
             b, a = blk.multiplicity
             s, r, k = blk.rep_out.size, blk.rep_in.size, blk.pair.r
-            rows = torch.as_tensor(blk.out_index(), dtype=torch.long)
-            cols = torch.as_tensor(blk.in_index(), dtype=torch.long)
-            flat = (rows[:, None] * self.n_in + cols[None, :]).reshape(b, s, a, r)
-            self.register_buffer(f"pos{i}", flat.permute(0, 2, 1, 3).reshape(-1), persistent=False)
             Q = blk.pair.Q
-            if scipy.sparse.issparse(Q) and np.all(np.diff(Q.tocsr().indptr) <= 1):
-                # Orbit bases: every row has at most one entry, so W is a gather of θ.
+            key = (j_of[blk.rep_out.key], i_of[blk.rep_in.key])
+            if scipy.sparse.issparse(Q) and s * r * k > _GATHER_ABOVE and np.all(
+                    np.diff(Q.tocsr().indptr) <= 1):
+                # Large orbit bases: every row has at most one entry, so W is a gather of θ.
                 Qr = Q.tocsr()
                 has = np.diff(Qr.indptr) == 1
-                col = np.full(Q.shape[0], k, dtype=np.int64)  # index k → the appended zero
-                val = np.zeros(Q.shape[0])
+                col = np.full(Q.shape[0], k, dtype=np.int64)  # index k → an appended zero
+                val = np.zeros(Q.shape[0], dtype=Qr.dtype)
                 col[has] = Qr.indices
                 val[has] = Qr.data
-                self.register_buffer(f"col{i}", torch.as_tensor(col), persistent=False)
-                self.register_buffer(f"val{i}", torch.as_tensor(val, dtype=cdtype),
+                self.register_buffer(f"col{n}", torch.as_tensor(col, device=device),
                                      persistent=False)
-                self._gather_specs.append((i, blk.col_start, b * a, k))
+                self.register_buffer(f"val{n}", real_view(val, dtype, device), persistent=False)
+                self._specs[key] = ("gather", n, blk.col_start, b, a, k, s, r)
             else:
                 Qd = blk.pair.dense().reshape(s * r, k)
-                self.register_buffer(f"Q{i}", torch.as_tensor(Qd, dtype=cdtype), persistent=False)
-                self._dense_specs.append((i, blk.col_start, b * a, k))
+                self.register_buffer(f"Q{n}", real_view(Qd, dtype, device), persistent=False)
+                self._specs[key] = ("dense", n, blk.col_start, b, a, k, s, r)
+        self.n_row_types, self.n_col_types = len(out_types), len(in_types)
+        perm_out, perm_in = type_major_permutation(out_types), type_major_permutation(in_types)
+        self.permute_rows, self.permute_cols = perm_out is not None, perm_in is not None
+        if perm_out is not None:
+            self.register_buffer("inv_rows", torch.as_tensor(np.argsort(perm_out), device=device),
+                                 persistent=False)
+        if perm_in is not None:
+            self.register_buffer("inv_cols", torch.as_tensor(np.argsort(perm_in), device=device),
+                                 persistent=False)
+
+    def _buffer(self, name: str) -> torch.Tensor:
+        t = getattr(self, name)
+        return torch.view_as_complex(t) if self.is_complex and t.ndim >= 1 and \
+            t.shape[-1] == 2 and t.is_floating_point() and name[0] in "Qv" else t
+
+    def _block(self, spec, theta: torch.Tensor) -> torch.Tensor:
+        kind, n, start, b, a, k, s, r = spec
+        th = theta[start:start + b * a * k].reshape(b * a, k)
+        if kind == "dense":
+            Q = self._buffer(f"Q{n}").to(theta.dtype)
+            sub = th @ Q.T  # (b·a, s·r)
+        else:
+            th = torch.cat([th, th.new_zeros(b * a, 1)], dim=1)  # column k is "no orbit"
+            sub = th[:, getattr(self, f"col{n}")] * self._buffer(f"val{n}").to(theta.dtype)
+        if s * r == 1:
+            return sub.reshape(b, a)
+        return sub.reshape(b, a, s, r).permute(0, 2, 1, 3).reshape(b * s, a * r)
 
     def forward(self, theta: torch.Tensor) -> torch.Tensor:
         """θ (dim,) → W (out, in), in θ's dtype (complex when the basis is complex)."""
-        dtype = _complex_of(theta.dtype) if self.is_complex and not theta.dtype.is_complex \
-            else theta.dtype
-        parts, positions = [], []
-        for i, start, copies, k in self._dense_specs:
-            th = theta[start:start + copies * k].reshape(copies, k).to(dtype)
-            Q = getattr(self, f"Q{i}").to(dtype)
-            parts.append((th @ Q.T).reshape(-1))  # (copies, s·r), copy-major like pos
-            positions.append(getattr(self, f"pos{i}"))
-        for i, start, copies, k in self._gather_specs:
-            th = theta[start:start + copies * k].reshape(copies, k).to(dtype)
-            th = torch.cat([th, th.new_zeros(copies, 1)], dim=1)  # column k is "no orbit"
-            col, val = getattr(self, f"col{i}"), getattr(self, f"val{i}").to(dtype)
-            parts.append((th[:, col] * val).reshape(-1))
-            positions.append(getattr(self, f"pos{i}"))
-        W = theta.new_zeros(self.n_out * self.n_in, dtype=dtype)
-        if parts:
-            W = W.index_put((torch.cat(positions),), torch.cat(parts))
-        return W.reshape(self.n_out, self.n_in)
+        if self.is_complex and not theta.dtype.is_complex:
+            theta = theta.to(complex_dtype_of(theta.dtype))
+        rows = []
+        for j in range(self.n_row_types):
+            cols = []
+            for i in range(self.n_col_types):
+                spec = self._specs.get((j, i))
+                if spec is None:
+                    cols.append(theta.new_zeros(self._row_sizes[j], self._col_sizes[i]))
+                else:
+                    cols.append(self._block(spec, theta))
+            rows.append(cols[0] if len(cols) == 1 else torch.cat(cols, dim=1))
+        if not rows:
+            return theta.new_zeros(self.n_out, self.n_in)
+        W = rows[0] if len(rows) == 1 else torch.cat(rows, dim=0)
+        if self.permute_rows:
+            W = W.index_select(0, self.inv_rows)
+        if self.permute_cols:
+            W = W.index_select(1, self.inv_cols)
+        return W
 
 
 class EquivariantLinear(nn.Module):
@@ -112,24 +157,32 @@ class EquivariantLinear(nn.Module):
     Input (..., rep_in.size) → output (..., rep_out.size). θ is initialised so that unit-variance
     inputs give outputs of variance about one (‖W‖_F² ≈ rep_out.size, as for LeCun's
     initialisation), whatever the basis dimension; the bias starts at zero. For complex groups θ
-    and the output are complex.
+    and the output are complex (θ is stored as real pairs, shape (dim, 2)).
 
-    ``state_dict`` holds ``weight`` (dim,) and ``bias`` (dim_bias,) only.
+    ``state_dict`` holds ``weight`` (dim,) and ``bias`` (dim_bias,) only. NaN inputs propagate to
+    the outputs of the samples that contain them; shape, dtype and device mismatches raise.
+
+    >>> import torch
+    >>> from groupkit import SO, V
+    >>> layer = EquivariantLinear(V(SO(3)) ** 2, V(SO(3)), dtype=torch.float64)
+    >>> layer.weight.shape, layer(torch.zeros(7, 9, dtype=torch.float64)).shape
+    (torch.Size([1]), torch.Size([7, 3]))
     """
 
     def __init__(self, rep_in: Rep, rep_out: Rep, *, bias: bool = True, method: str = "auto",
                  dtype: torch.dtype | None = None, device=None):
         super().__init__()
         self.rep_in, self.rep_out = rep_in, rep_out
+        dtype = dtype or torch.get_default_dtype()
         basis = solve(rep_in, rep_out, method=method)
-        self.assembler = BasisAssembler(basis)
-        factory = {"dtype": dtype or torch.get_default_dtype(), "device": device}
+        self.assembler = BasisAssembler(basis, dtype=dtype, device=device)
+        factory = {"dtype": dtype, "device": device}
         shape = (basis.dim, 2) if basis.is_complex else (basis.dim,)
         self.weight = nn.Parameter(torch.empty(shape, **factory))
         self.bias_assembler = None
         if bias:
             bbasis = solve(Scalar, rep_out, method=method)
-            self.bias_assembler = BasisAssembler(bbasis)
+            self.bias_assembler = BasisAssembler(bbasis, dtype=dtype, device=device)
             bshape = (bbasis.dim, 2) if bbasis.is_complex else (bbasis.dim,)
             self.bias = nn.Parameter(torch.zeros(bshape, **factory))
         else:
@@ -139,33 +192,39 @@ class EquivariantLinear(nn.Module):
     def reset_parameters(self, gain: float = 1.0) -> None:
         dim = max(self.assembler.dim, 1)
         std = gain * math.sqrt(self.rep_out.size / dim) if self.assembler.dim else 0.0
-        if self.weight.ndim == 2:  # complex: split the variance between real and imaginary parts
+        if self.assembler.is_complex:  # split the variance between real and imaginary parts
             std /= math.sqrt(2)
         with torch.no_grad():
             self.weight.normal_(0.0, std)
             if self.bias is not None:
                 self.bias.zero_()
 
-    def _coeffs(self, p: torch.Tensor) -> torch.Tensor:
-        return torch.view_as_complex(p) if p.ndim == 2 else p
+    @staticmethod
+    def _coeffs(p: torch.Tensor, is_complex: bool) -> torch.Tensor:
+        return torch.view_as_complex(p) if is_complex else p
 
     def weight_matrix(self) -> torch.Tensor:
         """The current W, shape (rep_out.size, rep_in.size)."""
-        return self.assembler(self._coeffs(self.weight))
+        return self.assembler(self._coeffs(self.weight, self.assembler.is_complex))
 
     def bias_vector(self) -> torch.Tensor | None:
+        """The current bias, shape (rep_out.size,), or None."""
         if self.bias is None:
             return None
-        return self.bias_assembler(self._coeffs(self.bias)).reshape(-1)
+        return self.bias_assembler(
+            self._coeffs(self.bias, self.bias_assembler.is_complex)).reshape(-1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_input(x, self.rep_in, self)
         W = self.weight_matrix()
         if W.dtype.is_complex and not x.dtype.is_complex:
             x = x.to(W.dtype)
+        elif x.dtype.is_complex and not W.dtype.is_complex:
+            W = W.to(x.dtype)
         y = x @ W.T
         if self.bias is not None:
-            y = y + self.bias_vector()
+            b = self.bias_vector()
+            y = y + (b.to(y.dtype) if b.dtype != y.dtype else b)
         return y
 
     def extra_repr(self) -> str:

@@ -98,6 +98,11 @@ class SL(_Named):
             gens.append(A)
         super().__init__(f"SL({n})", (), gens, d=n)
 
+    def _sample(self, rng):
+        # Cartan decomposition SL(n) = SO(n) A SO(n), A = diag(e^s) with Σ s = 0.
+        s = rng.uniform(-_LOG_STRETCH, _LOG_STRETCH, size=self.n)
+        return _stretch(rng, self.n, s - s.mean(), special=True)
+
 
 class GL(_Named):
     """General linear group of R^n (both signs of the determinant)."""
@@ -113,10 +118,26 @@ class GL(_Named):
         super().__init__(f"GL({n})", [_reflection(n)], gens, d=n)
 
     def _sample(self, rng):
-        while True:
-            g = rng.normal(size=(self.n, self.n))
-            if abs(np.linalg.det(g)) > 1e-3:
-                return g
+        # GL(n) = O(n) A O(n): both signs of the determinant, singular values e^s.
+        return _stretch(rng, self.n, rng.uniform(-_LOG_STRETCH, _LOG_STRETCH, size=self.n),
+                        special=False)
+
+
+# Non-compact groups are sampled as K·diag(e^s)·K' (Cartan decomposition) with |s_i| bounded, so
+# samples reach far from the compact part (condition numbers up to e^{2·_LOG_STRETCH} ≈ 20) without
+# the float64 round-off of tensor powers of huge matrices swamping every equivariance check.
+_LOG_STRETCH = 1.5
+
+
+def _stretch(rng, n: int, s: np.ndarray, special: bool) -> np.ndarray:
+    """U diag(e^s) V with U, V Haar in SO(n) (special) or O(n)."""
+    dist = scipy.stats.special_ortho_group if special else scipy.stats.ortho_group
+    if n == 1:
+        U, V = (np.eye(1) if special else np.array([[rng.choice([-1.0, 1.0])]])), np.eye(1)
+    else:
+        U = dist.rvs(n, random_state=rng).reshape(n, n)
+        V = dist.rvs(n, random_state=rng).reshape(n, n)
+    return U @ np.diag(np.exp(s)) @ V
 
 
 def _unitary_algebra(n: int, special: bool) -> np.ndarray:
@@ -182,6 +203,17 @@ class Sp(_Named):
                 Cm[m + i, j] = Cm[m + j, i] = 1.0
                 gens.append(Cm)
         super().__init__(f"Sp({m})", (), gens, d=2 * m)
+
+    def _sample(self, rng):
+        # Sp(2m, R) = K A K with K = Sp ∩ O(2m) ≅ U(m) (u = X + iY ↦ [[X, −Y], [Y, X]]) and
+        # A = diag(e^s, e^{−s}).
+        m = self.m
+        ks = []
+        for _ in range(2):
+            u = scipy.stats.unitary_group.rvs(m, random_state=rng).reshape(m, m)
+            ks.append(np.block([[u.real, -u.imag], [u.imag, u.real]]))
+        s = rng.uniform(-_LOG_STRETCH, _LOG_STRETCH, size=m)
+        return ks[0] @ np.diag(np.exp(np.concatenate([s, -s]))) @ ks[1]
 
 
 def _lorentz_algebra() -> np.ndarray:

@@ -474,3 +474,40 @@ def orbit_count_on_tuples(perms: Sequence[Sequence[int]], n: int, k: int) -> int
     for p in perms:
         gens.append(Permutation([index[tuple(p[i] for i in t)] for t in tuples]))
     return len(PermutationGroup(gens).orbits())
+
+
+# -- representation matrices, built independently of groupkit.reps --------------------------
+
+def spec_matrix(s, blocks: Sequence[np.ndarray]) -> np.ndarray:
+    """ρ_s(g) for a spec without Sym/Alt, from the factor blocks g_f of a group element:
+    V ↦ g (the block-diagonal g for V(None)), V* ↦ g^{-T}, ⊕ ↦ block-diagonal in order,
+    ⊗ ↦ Kronecker product (row-major: the last factor varies fastest)."""
+    import scipy.linalg
+
+    kind = s[0]
+    if kind == "1":
+        return np.ones((1, 1))
+    if kind == "V":
+        return scipy.linalg.block_diag(*blocks) if s[1] is None else np.asarray(blocks[s[1]])
+    if kind == "dual":
+        return np.linalg.inv(spec_matrix(s[1], blocks)).T
+    if kind == "sum":
+        return scipy.linalg.block_diag(*[spec_matrix(p, blocks) for p in s[1:]])
+    if kind == "tensor":
+        out = np.ones((1, 1))
+        for p in s[1:]:
+            out = np.kron(out, spec_matrix(p, blocks))
+        return out
+    raise ValueError(f"spec_matrix does not build {kind!r}")
+
+
+def power_sums_of(g: np.ndarray) -> Callable[[int, int | None], np.ndarray]:
+    """The power sums tr(g^k) of one matrix, in the form :func:`character` takes."""
+    def p(k, f):
+        return np.array([np.trace(np.linalg.matrix_power(g, k))])
+    return p
+
+
+def equivariance_residual(W: np.ndarray, rho_in: np.ndarray, rho_out: np.ndarray) -> float:
+    """‖ρ_out W − W ρ_in‖ / ‖W‖ for one map W (out, in)."""
+    return float(np.linalg.norm(rho_out @ W - W @ rho_in) / np.linalg.norm(W))

@@ -246,7 +246,8 @@ class SO13(_Named):
         super().__init__("SO(1,3)", [-np.eye(4)], _lorentz_algebra(), d=4)
 
     def _sample(self, rng):
-        return self._random_word(rng, 1) @ _lorentz_sample(rng, self.lie_algebra)
+        g = _lorentz_sample(rng, self.lie_algebra)
+        return -g if rng.random() < 0.5 else g  # both components, SO⁺(1,3) and −SO⁺(1,3)
 
 
 class Lorentz(_Named):

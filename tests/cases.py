@@ -126,6 +126,11 @@ def expected_dim(case_id: str, rin: str, rout: str) -> int:
         for x in (r, s):
             assert x[0] in ("1", "V", "tensor"), "orbit counting needs plain tensor powers"
         return orc.orbit_count_on_tuples(case.perms(), case.d, k)
+    return count_specs(case_id, r, s)
+
+
+def count_specs(case_id: str, r, s) -> int:
+    """dim Hom(r, s)^G for any two specs, from the case's measure."""
     degree = orc.spec_degree(orc.hom(r, s))
     return orc.count(_measure(case_id, degree), r, s)
 

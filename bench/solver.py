@@ -191,6 +191,7 @@ def main(argv=None) -> int:
               f"{statistics.median(ratios):.0f}×, min {min(ratios):.0f}×")
     if failures:
         print(f"dimension failures: {failures}")
+    extra = exact_and_cache()
     growth = {}
     if args.growth:
         for title, pts in GROWTH.items():
@@ -209,9 +210,83 @@ def main(argv=None) -> int:
                 growth[title].append({"unknowns": n, "count": count, "groupkit": g, "emlp": e})
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"machine": machine(), "cases": rows, "growth": growth}, indent=1))
+    out.write_text(json.dumps({"machine": machine(), "cases": rows, "growth": growth, **extra},
+                              indent=1))
     print(f"\nwritten {out}")
     return 1 if failures else 0
+
+
+EXACT_CASES = [
+    ("SO(3) T(4)→1", "V(SO(3))**4", "Scalar"),
+    ("S(6) V³→1", "V(S(6))**3", "Scalar"),
+    ("Lorentz V⊗V→V⊗V", "V(Lorentz())**2", "V(Lorentz())**2"),
+]
+
+
+def exact_and_cache() -> dict:
+    """Exact solves (cold, with their exact residual) and disk-cache hits, in this process."""
+    import tempfile
+
+    import groupkit
+    from groupkit.exact import exact_basis
+
+    ns = {k: getattr(groupkit, k) for k in groupkit.__all__}
+    print(f"\n{'exact solve (cold)':<28} {'dim':>4} {'seconds':>8} {'exact residual':>15}")
+    out = {"exact": [], "cache_hits": []}
+    os.environ["GROUPKIT_CACHE"] = "0"
+    for name, rin, rout in EXACT_CASES:
+        groupkit.clear_caches()
+        R_in, R_out = eval(rin, ns), eval(rout, ns)
+        t = time.perf_counter()
+        Q = exact_basis(R_in, R_out)
+        seconds = time.perf_counter() - t
+        zero = _exact_residual_zero(Q, R_in, R_out)
+        print(f"{name:<28} {Q.shape[1]:>4} {seconds:8.3f} {'0 (exact)' if zero else 'NONZERO':>15}")
+        out["exact"].append({"case": name, "dim": Q.shape[1], "seconds": seconds, "zero": zero})
+    del os.environ["GROUPKIT_CACHE"]
+    with tempfile.TemporaryDirectory() as d:
+        os.environ["GROUPKIT_CACHE_DIR"] = d
+        print(f"\n{'disk-cache hit (fresh memory)':<36} {'miss s':>8} {'hit ms':>8} {'identical':>9}")
+        for name, rin, rout, _ in CASES:
+            R_in, R_out = eval(rin, ns), eval(rout, ns)
+            groupkit.clear_caches()
+            t = time.perf_counter()
+            a = groupkit.solve(R_in, R_out)
+            miss = time.perf_counter() - t
+            groupkit.clear_caches()  # forget the memory copy: the hit comes from disk
+            t = time.perf_counter()
+            b = groupkit.solve(R_in, R_out)
+            hit = time.perf_counter() - t
+            same = all((x.pair.Q != y.pair.Q).nnz == 0 if hasattr(x.pair.Q, "nnz")
+                       else bool((x.pair.Q == y.pair.Q).all()) for x, y in zip(a.blocks, b.blocks))
+            print(f"{name:<36} {miss:8.3f} {hit * 1e3:8.2f} {str(same):>9}")
+            out["cache_hits"].append({"case": name, "miss_s": miss, "hit_ms": hit * 1e3,
+                                      "identical": same})
+        del os.environ["GROUPKIT_CACHE_DIR"]
+    return out
+
+
+def _exact_residual_zero(Q, R_in, R_out) -> bool:
+    """ρ_out(h) W − W ρ_in(h) = 0 and dρ_out(A) W − W dρ_in(A) = 0 in exact arithmetic, for the
+    group's generators, with the generators converted to rationals."""
+    import sympy
+
+    from groupkit.reps import _unify
+
+    R_in, R_out = _unify((R_in, R_out))
+    G = R_in.group or R_out.group
+    n_out, n_in = R_out.size, R_in.size
+    rat = lambda m: sympy.Matrix(m.shape[0], m.shape[1],  # noqa: E731
+                                 [sympy.nsimplify(float(v), rational=True) for v in m.ravel()])
+    for j in range(Q.shape[1]):
+        W = Q[:, j].reshape(n_out, n_in)
+        for h in G.discrete_generators:
+            if (rat(R_out.rho(h)) * W - W * rat(R_in.rho(h))).is_zero_matrix is not True:
+                return False
+        for A in G.lie_algebra:
+            if (rat(R_out.drho(A)) * W - W * rat(R_in.drho(A))).is_zero_matrix is not True:
+                return False
+    return True
 
 
 def _median_run(runs: list[dict]) -> dict:

@@ -139,7 +139,8 @@ def load(key: str, expected_rows: int) -> PairBasis | None:
     if not path.exists():
         return None
     try:
-        with np.load(path, allow_pickle=False) as f:
+        # Open the file ourselves: np.load(path) leaks its handle when the zip is truncated.
+        with open(path, "rb") as fh, np.load(fh, allow_pickle=False) as f:
             arrays = {name: f[name] for name in f.files}
         stored = str(arrays.pop("checksum"))
         if stored != _checksum(arrays):

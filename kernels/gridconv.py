@@ -13,8 +13,8 @@ grid transformations f ↦ ρ(g) f(g⁻¹ ·) (see :func:`grid_action`) on squar
 O(2), SO(3)) the stencil is not invariant, and the error depends on how well the grid resolves
 the input. Measured (``tests/test_kernels_gridconv.py::test_so2_rotation_error_is_small``):
 SO(2), rep 1 ⊕ V → V ⊕ 1, 5×5 stencil, centre pixel of Gaussian-blob inputs of width s, median
-relative error over random angles ≈ 0.03 for s = 1.5 px and ≈ 0.01 for s = 3 px (it falls as the
-input gets smoother) — approximate equivariance, as for every sampled steerable filter.
+relative error over random angles ≈ 0.03 for s = 1.5 px and ≈ 0.003 for s = 3 px (it falls as
+the input gets smoother) — approximate equivariance, as for every sampled steerable filter.
 """
 
 from __future__ import annotations

@@ -145,6 +145,9 @@ def load(key: str, expected_rows: int) -> PairBasis | None:
         stored = str(arrays.pop("checksum"))
         if stored != _checksum(arrays):
             raise ValueError("checksum mismatch")
+        # A whole, valid file of another entry (copied or renamed over this one) is wrong too.
+        if str(arrays.pop("key", "")) != key:
+            raise ValueError("the file holds the basis of another entry")
         pair = _from_arrays(arrays)
         if pair.Q.shape[0] != expected_rows:
             raise ValueError(f"basis has {pair.Q.shape[0]} rows, expected {expected_rows}")
@@ -163,6 +166,7 @@ def store(key: str, pair: PairBasis) -> None:
     if d is None:
         return
     arrays = _arrays(pair)
+    arrays["key"] = np.array(key)
     arrays["checksum"] = np.array(_checksum(arrays))
     tmp = None
     try:

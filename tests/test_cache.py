@@ -263,3 +263,18 @@ def test_cli_rejects_an_unknown_action(capsys):
         main(["cache", "explode"])
     assert info.value.code != 0
     assert "invalid choice" in capsys.readouterr().err
+
+
+def test_valid_file_of_another_entry_is_not_loaded(fresh_cache, caplog):
+    # SO(3) and O(3) on V⊗V⊗V → 1 have Hom spaces of the same size (27) but different bases
+    # (ε is SO(3)-invariant only). A whole file copied over another entry must not be trusted.
+    a, b = gk.V(gk.SO(3)) ** 3, gk.V(gk.O(3)) ** 3
+    gk.solve(a, gk.Scalar)
+    (file_a,) = _files(fresh_cache)
+    gk.solve(b, gk.Scalar)
+    (file_b,) = set(_files(fresh_cache)) - {file_a}
+    file_b.write_bytes(file_a.read_bytes())
+    gk.clear_caches()
+    with caplog.at_level(logging.WARNING, logger="groupkit.cache"):
+        assert gk.solve(b, gk.Scalar).dim == 0
+    assert any("another entry" in r.getMessage() for r in caplog.records)

@@ -11,7 +11,6 @@ Small cases run by default; the large ones carry ``pytest.mark.slow``.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import operator
 from dataclasses import dataclass, field
@@ -248,33 +247,3 @@ def hom_params():
             out.append(pytest.param(c.id, rin, rout, id=f"{c.id}:{rin}->{rout}",
                                     marks=[pytest.mark.slow]))
     return out
-
-
-# -- isolation -------------------------------------------------------------------------------
-
-_SESSION_CACHE: list = []
-
-
-@pytest.fixture(scope="module", autouse=True)
-def isolated_cache(tmp_path_factory):
-    """Point the disk cache at one fresh directory for the test session, so tests neither read
-    stale bases from the user's cache nor write into it. Memory caches are kept across modules
-    (they only hold what this process solved); tests of the cache itself clear them."""
-    if not _SESSION_CACHE:
-        _SESSION_CACHE.append(str(tmp_path_factory.mktemp("groupkit-cache")))
-    mp = pytest.MonkeyPatch()
-    mp.setenv("GROUPKIT_CACHE_DIR", _SESSION_CACHE[0])
-    mp.delenv("GROUPKIT_CACHE", raising=False)
-    with _one_blas_thread():
-        yield
-    mp.undo()
-
-
-def _one_blas_thread():
-    """One BLAS thread while these many small solves run: on a shared 2-core machine, threaded
-    BLAS on tiny matrices is 10-100× slower under load (oversubscription)."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # optional: only a speed-up
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")

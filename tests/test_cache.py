@@ -21,7 +21,7 @@ from groupkit.cache import cache_dir
 from groupkit.testing import basis_error
 
 import oracles as orc
-from cases import isolated_cache  # noqa: F401
+
 
 REPO = Path(__file__).resolve().parents[1]
 

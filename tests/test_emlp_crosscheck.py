@@ -15,7 +15,7 @@ import scipy.linalg
 
 import groupkit as gk
 
-from cases import isolated_cache  # noqa: F401
+
 
 pytestmark = pytest.mark.emlp
 

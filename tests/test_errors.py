@@ -11,7 +11,7 @@ import pytest
 import groupkit as gk
 from groupkit.exact import ExactSolveError
 
-from cases import isolated_cache  # noqa: F401
+
 
 GROUPKIT_DIR = Path(gk.__file__).resolve().parent
 

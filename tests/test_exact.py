@@ -17,7 +17,7 @@ import groupkit as gk
 from groupkit.exact import rationalize
 
 import oracles as orc
-from cases import REPS, bound_rep, count_specs, group, isolated_cache  # noqa: F401
+from cases import REPS, bound_rep, count_specs, group
 
 
 def _exact(a: np.ndarray) -> np.ndarray:

@@ -12,7 +12,7 @@ import pytest
 import groupkit as gk
 
 import oracles as orc
-from cases import _CASE_LIST, CASES, FINITE_CASES, group, isolated_cache  # noqa: F401
+from cases import _CASE_LIST, CASES, FINITE_CASES, group
 
 ALL_IDS = [c.id for c in _CASE_LIST]
 ETA = np.diag([1.0, -1.0, -1.0, -1.0])

@@ -30,17 +30,6 @@ pytestmark = pytest.mark.torch
 TOL = {torch.float64: 1e-10, torch.float32: 1e-4}
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _isolated_cache(tmp_path_factory):
-    mp = pytest.MonkeyPatch()
-    mp.setenv("GROUPKIT_CACHE_DIR", str(tmp_path_factory.mktemp("groupkit-cache")))
-    mp.delenv("GROUPKIT_CACHE", raising=False)
-    gk.clear_caches()
-    yield
-    gk.clear_caches()
-    mp.undo()
-
-
 def _sign_z2():
     # Z(2) acts on R² by the swap; its sign character is g[0,0] − g[0,1] (1 or −1).
     return UserRep(Z(2), lambda g: np.array([[g[0, 0] - g[0, 1]]]), size=1, name="sign")

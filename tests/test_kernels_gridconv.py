@@ -18,17 +18,6 @@ from kernels.gridconv import stencil
 pytestmark = pytest.mark.torch
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _isolated_cache(tmp_path_factory):
-    mp = pytest.MonkeyPatch()
-    mp.setenv("GROUPKIT_CACHE_DIR", str(tmp_path_factory.mktemp("groupkit-cache")))
-    mp.delenv("GROUPKIT_CACHE", raising=False)
-    gk.clear_caches()
-    yield
-    gk.clear_caches()
-    mp.undo()
-
-
 def test_grid_action_matches_rot90_and_flip():
     f = torch.randn(2, 1, 6, 6, dtype=torch.float64)
     quarter = np.array([[0.0, -1.0], [1.0, 0.0]])  # (p0, p1) ↦ (−p1, p0)

@@ -19,17 +19,6 @@ from kernels.embedding import envelope
 pytestmark = pytest.mark.torch
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _isolated_cache(tmp_path_factory):
-    mp = pytest.MonkeyPatch()
-    mp.setenv("GROUPKIT_CACHE_DIR", str(tmp_path_factory.mktemp("groupkit-cache")))
-    mp.delenv("GROUPKIT_CACHE", raising=False)
-    gk.clear_caches()
-    yield
-    gk.clear_caches()
-    mp.undo()
-
-
 # -- harmonic representations -----------------------------------------------------------------
 
 @pytest.mark.parametrize("l", range(5))

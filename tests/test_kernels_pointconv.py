@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 import torch
 
-import groupkit as gk
 from groupkit import SO, Scalar, V
 
 from kernels import PointConv, harmonic, knn_graph, radius_graph
@@ -18,17 +17,6 @@ G = SO(3)
 Y2 = harmonic(V(G), 2)
 REP_IN = 2 * Scalar + V(G) + Y2
 REP_OUT = Scalar + 2 * V(G) + Y2
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _isolated_cache(tmp_path_factory):
-    mp = pytest.MonkeyPatch()
-    mp.setenv("GROUPKIT_CACHE_DIR", str(tmp_path_factory.mktemp("groupkit-cache")))
-    mp.delenv("GROUPKIT_CACHE", raising=False)
-    gk.clear_caches()
-    yield
-    gk.clear_caches()
-    mp.undo()
 
 
 def _conv(**kw):

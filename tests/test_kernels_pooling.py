@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 import torch
 
-import groupkit as gk
 from groupkit import SO, Lorentz, O, Scalar, V
 from groupkit.testing import relative_error
 
@@ -15,17 +14,6 @@ from kernels import (InvariantReadout, QuadraticInvariants, SteerablePointNet, b
                      global_pool, harmonic, knn_graph)
 
 pytestmark = pytest.mark.torch
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _isolated_cache(tmp_path_factory):
-    mp = pytest.MonkeyPatch()
-    mp.setenv("GROUPKIT_CACHE_DIR", str(tmp_path_factory.mktemp("groupkit-cache")))
-    mp.delenv("GROUPKIT_CACHE", raising=False)
-    gk.clear_caches()
-    yield
-    gk.clear_caches()
-    mp.undo()
 
 
 @pytest.mark.parametrize("G", [SO(3), O(3), Lorentz()], ids=str)

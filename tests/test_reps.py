@@ -10,7 +10,7 @@ import groupkit as gk
 from groupkit.testing import relative_error
 
 import oracles as orc
-from cases import REPS, bound_rep, group, isolated_cache  # noqa: F401
+from cases import REPS, bound_rep, group
 
 SO3 = gk.SO(3)
 V3 = gk.V(SO3)

@@ -13,7 +13,7 @@ import pytest
 import groupkit as gk
 
 import oracles as orc
-from cases import REPS, CASES, bound_rep, expected_dim, group, hom_params, isolated_cache  # noqa: F401
+from cases import REPS, bound_rep, expected_dim, group, hom_params
 
 
 @pytest.mark.parametrize("case_id, rin, rout", hom_params())

@@ -16,7 +16,7 @@ import groupkit as gk
 from groupkit.testing import basis_error
 
 import oracles as orc
-from cases import REPS, bound_rep, group, hom_params, isolated_cache  # noqa: F401
+from cases import REPS, bound_rep, group, hom_params
 
 TOL = 1e-8
 

@@ -26,7 +26,7 @@ $(VENV)/.stamp: pyproject.toml
 	@touch $@
 
 test: venv
-	$(PY) -m pytest -q $(if $(NOTEBOOKS),tests --nbmake notebooks)
+	$(PY) -m pytest -q --doctest-modules groupkit kernels tests $(if $(NOTEBOOKS),--nbmake notebooks)
 
 demo: venv
 	$(PY) -m groupkit demo

@@ -14,14 +14,20 @@ flattening vec(W)[i·n1 + j] = W[i, j] transforms by ρ2(g) ⊗ ρ1*(g).
 >>> R = V(G)**2 + 3*V(G) + Scalar
 >>> R, R.size
 (V⊗V+3V+1, 19)
->>> V(G) >> V(G)
-V⊗V*
+>>> V(G) >> V(G)  # V* = V for an orthogonal group
+V⊗V
+>>> from groupkit import SL, S
+>>> V(SL(3)) >> V(SL(3))**2
+V⊗V⊗V*
+>>> V(G) * V(S(4))
+V[SO(3)]⊗V[S(4)]
 """
 
 from __future__ import annotations
 
 import itertools
 import math
+import re
 from functools import cached_property
 from collections.abc import Callable, Sequence
 
@@ -157,7 +163,13 @@ class Rep:
         raise NotImplementedError
 
     def _repr_latex_(self) -> str:
-        return "$" + self._str().replace("⊗", r"\otimes ").replace("*", "^*") + "$"
+        s = self._str()
+        s = re.sub(r"\^⊗(\d+)", r"^{\\otimes \1}", s)
+        s = re.sub(r"(Λ|Sym)\^(\d+)", lambda m: ("\\Lambda" if m[1] == "Λ" else "\\mathrm{Sym}")
+                   + "^{" + m[2] + "}", s)
+        s = re.sub(r"\[([^\]]+)\]", r"_{\\mathrm{\1}}", s)
+        s = s.replace("⊗", r" \otimes ").replace("*", "^*")
+        return f"${s}$"
 
 
 def _check_group_element(rep: Rep, g: np.ndarray, what: str) -> np.ndarray:
@@ -325,7 +337,8 @@ class _Lifted(Rep):
         return f"{self.base.key}|{self.group.key}"
 
     def _str(self, prec=0):
-        return self.base._str(prec)
+        # Name the factor: V(SO(3)) * V(S(4)) prints V[SO(3)]⊗V[S(4)], not an ambiguous V⊗V.
+        return f"{self.base._str(4)}[{self.base.group}]"
 
 
 def lift(rep: Rep, G: Group) -> Rep:
@@ -496,7 +509,12 @@ class _Dual(Rep):
 
 class _SymmetricPower(Rep):
     """Symmetric (or antisymmetric) k-th power: the restriction of R^⊗k to the (anti)symmetric
-    tensors, in an orthonormal basis of that subspace (columns of ``basis``)."""
+    tensors, in the basis of symmetrised index tuples (columns of ``basis``).
+
+    That basis has integer entries (0, ±1) and disjoint columns, so ρ_Sym(g) = D⁻¹ Pᵀ ρ(g)^⊗k P
+    with D = PᵀP diagonal: rational whenever ρ(g) is, and a (signed) permutation whenever ρ(g)
+    is one — exact solves and the orbit solver then apply to symmetric powers too.
+    """
 
     def __init__(self, base: Rep, k: int, antisymmetric: bool):
         if not isinstance(base, Rep):
@@ -512,19 +530,24 @@ class _SymmetricPower(Rep):
 
     @cached_property
     def basis(self) -> np.ndarray:
-        """Orthonormal basis (n^k, size) of the (anti)symmetric tensors."""
+        """Integer basis P (n^k, size): column c is Σ_t e_t over the distinct reorderings t of
+        the sorted index tuple c (with the sign of the reordering for Λ^k)."""
         n, k = self.base.size, self.k
-        cols = []
         combos = (itertools.combinations(range(n), k) if self.antisymmetric
                   else itertools.combinations_with_replacement(range(n), k))
+        cols = []
         for c in combos:
             v = np.zeros((n,) * k)
-            for p in set(itertools.permutations(range(k))):
-                idx = tuple(c[i] for i in p)
-                sign = _perm_sign(p) if self.antisymmetric else 1.0
-                v[idx] += sign
-            cols.append(v.ravel() / np.linalg.norm(v))
+            for p in itertools.permutations(range(k)):
+                v[tuple(c[i] for i in p)] = _perm_sign(p) if self.antisymmetric else 1.0
+            cols.append(v.ravel())
         return np.array(cols).T.reshape(n ** k, -1)
+
+    @cached_property
+    def _coords(self) -> np.ndarray:
+        """D⁻¹ Pᵀ (size, n^k): the left inverse of ``basis`` (columns have disjoint support)."""
+        P = self.basis
+        return P.T / (P ** 2).sum(axis=0)[:, None]
 
     @property
     def size(self):
@@ -536,10 +559,10 @@ class _SymmetricPower(Rep):
         big = np.ones((1, 1))
         for _ in range(self.k):
             big = np.kron(big, m)
-        return self.basis.T @ big @ self.basis
+        return self._coords @ big @ self.basis
 
     def drho(self, A):
-        return self.basis.T @ (self.base ** self.k).drho(A) @ self.basis
+        return self._coords @ (self.base ** self.k).drho(A) @ self.basis
 
     @property
     def is_complex(self):

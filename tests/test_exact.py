@@ -204,9 +204,6 @@ def test_numeric_basis_rationalises_to_an_exactly_equivariant_basis():
     assert all(r == 0 for r in exact_residuals(M, G, _VV, _VV))
 
 
-@pytest.mark.xfail(strict=True, reason="Sym/Alt use an orthonormal basis (entries 1/√2), so ρ of a "
-                   "permutation group on Sym²V has entries 1 ± 1e-16 and is not seen as rational "
-                   "(nor as a permutation, so the orbit solver is not used either)")
 def test_exact_solve_of_a_symmetric_square_of_a_permutation_representation():
     Q = gk.equivariant_basis(gk.Sym(gk.V(gk.S(4)), 2), gk.Scalar, exact=True)
     assert Q.shape[1] == 2

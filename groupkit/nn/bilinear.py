@@ -57,8 +57,22 @@ class _Triple:
     out: int         # index of S among the output types
     r: int           # number of basis maps
     kind: str        # "dense" (solver basis) or "contract" (a permutation of T's coordinates)
-    order: str       # "features" (contract with R first) or "mix" (mix R's copies first)
-    index: int       # names its parameters coef.<index> and buffer basis<index>
+    first: str       # "left" or "right": the side multiplied by the basis first
+    order: str       # "features" (pair with the other side, then mix) or "mix" (the reverse)
+    index: int       # names its coefficients coef.<index> and its buffer basis<index>
+
+
+# A batched matmul of many tiny per-sample matrices runs several times slower per
+# multiply-add than one large matmul; the plan below weighs them accordingly.
+_BMM_WEIGHT = 6
+
+
+def _plan(C1, n1, r, nS, n2, C2, b) -> tuple[float, str]:
+    """Cost and order of one triple when the side with C1 channels of size n1 goes first."""
+    u = C1 * n1 * r * nS * n2
+    features = _BMM_WEIGHT * C1 * r * nS * n2 * C2 + nS * C1 * r * C2 * b
+    mix = n2 * C2 * b * C1 * r + _BMM_WEIGHT * nS * C1 * r * n2 * b
+    return (u + features, "features") if features <= mix else (u + mix, "mix")
 
 
 def _factors(rep: Rep) -> list[Rep]:
@@ -93,14 +107,20 @@ class EquivariantBilinear(nn.Module):
 
     Input (..., rep_in.size) (and optionally y of the same shape) → (..., rep_out.size).
 
-    Options: ``max_size`` (largest |T|·|R|·|S| solved for; larger triples use only the
-    contraction), ``channels`` (mixed channels per left type; default min(copies, dimension)),
-    ``scalar_products`` (also keep the triples whose left factor is a scalar, or whose right
-    factor and output are both scalars: products of scalars with scalars and of invariants with
-    scalars, which the SiLU on scalar channels already models; off by default because with many
-    scalar channels they cost most of the time),
-    ``gain`` (output standard deviation at initialisation for unit-variance inputs), ``method``
-    (solver method). NaN inputs propagate to the samples that contain them.
+    Options (keyword-only):
+
+    * ``max_size``: largest |T|·|R|·|S| solved for; larger triples use only the contraction.
+    * ``channels``: how many learned combinations of each type's copies enter the products, on
+      each side; default min(copies, type dimension) as emlp does (enough to span the type's
+      space), and all copies of a scalar type.
+    * ``scalar_products``: also keep the triples whose left factor is a scalar, or whose right
+      factor and output are both scalars (products of scalars with scalars, and of invariants
+      with scalars). The SiLU on the scalar channels already models these; they are off by
+      default because with many scalar channels they would cost most of the time.
+    * ``gain``: output standard deviation at initialisation for unit-variance inputs.
+    * ``method``: the solver method.
+
+    NaN inputs propagate to the samples that contain them.
 
     >>> import torch
     >>> from groupkit import O, V, Scalar
@@ -118,10 +138,13 @@ class EquivariantBilinear(nn.Module):
         if channels is not None and (not isinstance(channels, int) or channels < 1):
             raise ValueError(f"channels must be a positive integer or None; got {channels!r}.")
         self.rep_in, self.rep_out = rep_in, rep_out
+        self._size_in, self._size_out = rep_in.size, rep_out.size
         dtype = dtype or torch.get_default_dtype()
         in_types, out_types = summand_types(rep_in), summand_types(rep_out)
         self._in_sizes = [(t.copies, t.size) for t in in_types]
         self._out_sizes = [(t.copies, t.size) for t in out_types]
+        self._channels = [min(t.copies, channels if channels is not None else
+                              t.size if t.size > 1 else t.copies) for t in in_types]
         self._in_slices = []
         for k, t in enumerate(in_types):
             start = t.contiguous_start()
@@ -136,8 +159,7 @@ class EquivariantBilinear(nn.Module):
                                  persistent=False)
 
         self.is_complex = bool(rep_in.is_complex or rep_out.is_complex)
-        triples: list[_Triple] = []
-        bases: list[np.ndarray] = []
+        found = []
         for i_t, T in enumerate(in_types):
             for i_r, R in enumerate(in_types):
                 for i_s, S in enumerate(out_types):
@@ -145,37 +167,42 @@ class EquivariantBilinear(nn.Module):
                             R.rep == Scalar and S.rep == Scalar)):
                         continue
                     B, kind = self._basis(T.rep, R.rep, S.rep, max_size, method)
-                    if B is None:
-                        continue
-                    if np.iscomplexobj(B) and kind == "dense":
-                        self.is_complex = True
-                    L = self._channels(T.copies, T.size, channels)
-                    r = B.shape[-1] if kind == "dense" else 1
-                    order = self._cheaper_order(L, r, R.copies, R.size, S.copies, S.size)
-                    triples.append(_Triple(i_t, i_r, i_s, r, kind, order, len(triples)))
-                    bases.append(B)
-        self.triples = tuple(triples)
+                    if B is not None:
+                        found.append((i_t, i_r, i_s, B, kind))
+                        self.is_complex |= kind == "dense" and bool(np.iscomplexobj(B))
 
-        self.mix = nn.ParameterDict()
+        self.mix_left = nn.ParameterDict()
+        self.mix_right = nn.ParameterDict()
         self.coef = nn.ParameterDict()
         pair = (2,) if self.is_complex else ()
         factory = {"dtype": dtype, "device": device}
-        for k, (tr, B) in enumerate(zip(triples, bases)):
-            T, R, S = in_types[tr.left], in_types[tr.right], out_types[tr.out]
-            L = self._channels(T.copies, T.size, channels)
-            if str(tr.left) not in self.mix:
-                self.mix[str(tr.left)] = nn.Parameter(torch.empty(L, T.copies, *pair, **factory))
-            self.coef[str(k)] = nn.Parameter(
-                torch.empty(S.copies, L * tr.r * R.copies, *pair, **factory))
-            if tr.kind == "dense":
-                # (|S|, |T|, |R|, r) → (|T|, r·|S|·|R|): one matmul maps a channel of T to the
-                # r linear maps R → S it defines. Each B_p has unit Frobenius norm.
-                Bt = B.reshape(S.size, T.size, R.size, tr.r).transpose(1, 3, 0, 2)
-                self.register_buffer(f"basis{k}", real_view(Bt.reshape(T.size, -1), dtype,
-                                                            device), persistent=False)
+        triples = []
+        for k, (i_t, i_r, i_s, B, kind) in enumerate(found):
+            (_, nT), (_, nR), (b, nS) = self._in_sizes[i_t], self._in_sizes[i_r], \
+                self._out_sizes[i_s]
+            L, M = self._channels[i_t], self._channels[i_r]
+            r = B.shape[-1] if kind == "dense" else 1
+            options = [(*_plan(L, nT, r, nS, nR, M, b), "left")]
+            if kind == "dense":
+                options.append((*_plan(M, nR, r, nS, nT, L, b), "right"))
+            _, order, first = min(options, key=lambda o: o[0])
+            triples.append(_Triple(i_t, i_r, i_s, r, kind, first, order, k))
+            for store, i in ((self.mix_left, i_t), (self.mix_right, i_r)):
+                if str(i) not in store:
+                    store[str(i)] = nn.Parameter(torch.empty(
+                        self._channels[i], self._in_sizes[i][0], *pair, **factory))
+            self.coef[str(k)] = nn.Parameter(torch.empty(b, L, r, M, *pair, **factory))
+            if kind == "dense":
+                # (|S|, |T|, |R|, r) → (first side, r·|S|·other side): one matmul maps a channel
+                # of the first side to the r linear maps (other side → S) it defines.
+                B4 = B.reshape(nS, nT, nR, r)
+                Bt = B4.transpose(1, 3, 0, 2) if first == "left" else B4.transpose(2, 3, 0, 1)
+                Bt = Bt.reshape(Bt.shape[0], -1)
+                self.register_buffer(f"basis{k}", real_view(Bt, dtype, device), persistent=False)
             else:
                 self.register_buffer(f"basis{k}", torch.as_tensor(B, device=device),
                                      persistent=False)
+        self.triples = tuple(triples)
         self._gain = gain
         self.reset_parameters(gain)
         log.debug("EquivariantBilinear %s → %s: %d triples, %d parameters", rep_in, rep_out,
@@ -183,11 +210,9 @@ class EquivariantBilinear(nn.Module):
 
     # -- construction helpers ---------------------------------------------------------------
     @staticmethod
-    def _channels(copies: int, size: int, channels: int | None) -> int:
-        return min(copies, channels if channels is not None else size)
-
-    @staticmethod
     def _basis(T: Rep, R: Rep, S: Rep, max_size: int, method: str):
+        """The basis (|S|·|T|·|R|, r) of Hom(T ⊗ R, S), each map of unit Frobenius norm, or
+        the contraction index; (None, "") when there is no product to keep."""
         if T.size * R.size * S.size <= max_size:
             Q = solve(tensor(T, R), S, method=method).dense()
             if Q.shape[1] == 0:
@@ -196,86 +221,80 @@ class EquivariantBilinear(nn.Module):
         idx = contraction_index(T, R, S)
         return (idx, "contract") if idx is not None else (None, "")
 
-    @staticmethod
-    def _cheaper_order(L, r, a, nR, b, nS) -> str:
-        # multiply-adds per sample beyond the shared T-channel → maps step
-        features = L * r * nS * nR * a + nS * L * r * a * b
-        mix = nR * a * b * L * r + nS * L * r * nR * b
-        return "features" if features <= mix else "mix"
-
     def reset_parameters(self, gain: float | None = None) -> None:
-        """Mixing matrices ~ N(0, 1/copies); coefficients so that, for unit-variance inputs, each
-        output coordinate has standard deviation ``gain`` at initialisation."""
+        """Mixing matrices ~ N(0, 1/copies) (unit-variance channels for unit-variance inputs);
+        coefficients so that each output coordinate has standard deviation ``gain``."""
         gain = self._gain if gain is None else gain
         fan: dict[int, int] = {}
-        for k, tr in enumerate(self.triples):
-            fan[tr.out] = fan.get(tr.out, 0) + self.coef[str(k)].shape[1]
+        for tr in self.triples:
+            c = self.coef[str(tr.index)]
+            fan[tr.out] = fan.get(tr.out, 0) + c.shape[1] * c.shape[2] * c.shape[3]
         half = 1 / math.sqrt(2) if self.is_complex else 1.0
         with torch.no_grad():
-            for key, A in self.mix.items():
-                A.normal_(0.0, half / math.sqrt(self._in_sizes[int(key)][0]))
-            for k, tr in enumerate(self.triples):
+            for store in (self.mix_left, self.mix_right):
+                for key, A in store.items():
+                    A.normal_(0.0, half / math.sqrt(self._in_sizes[int(key)][0]))
+            for tr in self.triples:
                 nS = self._out_sizes[tr.out][1]
-                self.coef[str(k)].normal_(0.0, half * gain * math.sqrt(nS / fan[tr.out]))
+                self.coef[str(tr.index)].normal_(0.0, half * gain * math.sqrt(nS / fan[tr.out]))
 
     # -- forward -----------------------------------------------------------------------------
-    def _param(self, p: torch.Tensor) -> torch.Tensor:
-        return torch.view_as_complex(p) if self.is_complex else p
+    def _param(self, p: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+        return (torch.view_as_complex(p) if self.is_complex else p).to(dtype)
 
     def _copies(self, x: torch.Tensor, k: int) -> torch.Tensor:
-        a, n = self._in_sizes[k]
+        a, size = self._in_sizes[k]
         start = self._in_slices[k]
-        part = x[:, start:start + a * n] if start is not None else \
+        part = x[:, start:start + a * size] if start is not None else \
             x.index_select(1, getattr(self, f"in_index{k}"))
-        return part.reshape(x.shape[0], a, n)
+        return part.reshape(x.shape[0], a, size)
 
     def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
-        check_input(x, self.rep_in, self)
+        ref = self.coef[str(self.triples[0].index)] if self.triples else None
+        check_input(x, self.rep_in, self, ref=ref, size=self._size_in)
         if y is not None:
-            check_input(y, self.rep_in, self, name="y")
+            check_input(y, self.rep_in, self, name="y", ref=ref, size=self._size_in)
             if y.shape != x.shape:
                 raise ValueError(f"EquivariantBilinear: x and y must have the same shape; got "
                                  f"{tuple(x.shape)} and {tuple(y.shape)}.")
         batch = x.shape[:-1]
-        dtype = x.dtype
-        if self.is_complex and not dtype.is_complex:
-            dtype = complex_dtype_of(dtype)
+        dtype = complex_dtype_of(x.dtype) if self.is_complex else x.dtype
         x = x.reshape(-1, x.shape[-1]).to(dtype)
         y = x if y is None else y.reshape(-1, y.shape[-1]).to(dtype)
         n = x.shape[0]
-        left: dict[int, torch.Tensor] = {}
-        right: dict[int, torch.Tensor] = {}
+        mixed: dict[tuple[str, int], torch.Tensor] = {}
+
+        def channels(side: str, k: int) -> torch.Tensor:  # (n, channels, |type|)
+            if (side, k) not in mixed:
+                store, src = (self.mix_left, x) if side == "left" else (self.mix_right, y)
+                mixed[side, k] = torch.matmul(self._param(store[str(k)], dtype),
+                                              self._copies(src, k))
+            return mixed[side, k]
+
         outs: dict[int, torch.Tensor] = {}
         for tr in self.triples:
-            k = tr.index
-            if tr.left not in left:
-                xT = self._copies(x, tr.left)  # (n, a_T, |T|)
-                A = self._param(self.mix[str(tr.left)]).to(dtype)
-                left[tr.left] = torch.matmul(A, xT)  # (n, L, |T|)
-            if tr.right not in right:
-                right[tr.right] = self._copies(y, tr.right)  # (n, a, |R|)
-            mT, xR = left[tr.left], right[tr.right]
-            L, nT = mT.shape[1], mT.shape[2]
-            a, nR = self._in_sizes[tr.right]
             b, nS = self._out_sizes[tr.out]
-            r = tr.r
-            basis = getattr(self, f"basis{k}")
+            yl, zr = channels("left", tr.left), channels("right", tr.right)
+            P, Q = (yl, zr) if tr.first == "left" else (zr, yl)
+            C1, n1, C2, n2, r = P.shape[1], P.shape[2], Q.shape[1], Q.shape[2], tr.r
+            basis = getattr(self, f"basis{tr.index}")
             if tr.kind == "dense":
-                Bt = torch.view_as_complex(basis) if self.is_complex and basis.ndim == 3 \
-                    else basis
-                u = (mT.reshape(n * L, nT) @ Bt.to(dtype)).reshape(n, L, r, nS, nR)
+                Bt = torch.view_as_complex(basis) if basis.ndim == 3 else basis.to(dtype)
+                u = (P.reshape(n * C1, n1) @ Bt).reshape(n, C1, r, nS, n2)
             else:
-                u = (mT[:, :, basis] * (1.0 / math.sqrt(nS * nR))).reshape(n, L, 1, nS, nR)
-            theta = self._param(self.coef[str(k)]).to(dtype)  # (b, L·r·a), ordered (l, p, a)
+                u = (P[:, :, basis] * (1.0 / math.sqrt(nS * n2))).reshape(n, C1, 1, nS, n2)
+            theta = self._param(self.coef[str(tr.index)], dtype)  # (b, L, r, M)
+            if tr.first == "right":
+                theta = theta.permute(0, 3, 2, 1)  # (b, C1, r, C2)
             if tr.order == "features":
-                f = u.reshape(n, L * r * nS, nR) @ xR.transpose(1, 2)  # (n, L·r·|S|, a)
-                f = f.reshape(n, L, r, nS, a).permute(0, 3, 1, 2, 4).reshape(n * nS, L * r * a)
-                o = (f @ theta.T).reshape(n, nS, b).transpose(1, 2)
+                f = u.reshape(n, C1 * r * nS, n2) @ Q.transpose(1, 2)  # (n, C1·r·|S|, C2)
+                f = f.reshape(n, C1, r, nS, C2).permute(0, 3, 1, 2, 4).reshape(n * nS, -1)
+                o = (f @ theta.reshape(b, -1).T).reshape(n, nS, b).transpose(1, 2)
             else:
-                th = theta.reshape(b, L, r, a).permute(3, 0, 1, 2).reshape(a, b * L * r)
-                z = xR.transpose(1, 2).reshape(n * nR, a) @ th  # (n·|R|, b·L·r)
-                z = z.reshape(n, nR, b, L * r).permute(0, 3, 1, 2).reshape(n, L * r * nR, b)
-                U = u.permute(0, 3, 1, 2, 4).reshape(n, nS, L * r * nR)
+                th = theta.permute(3, 0, 1, 2).reshape(C2, b * C1 * r)
+                z = Q.transpose(1, 2).reshape(n * n2, C2) @ th  # (n·n2, b·C1·r)
+                z = z.reshape(n, n2, b, C1 * r).permute(0, 3, 1, 2).reshape(n, C1 * r * n2, b)
+                U = u.permute(0, 3, 1, 2, 4).reshape(n, nS, C1 * r * n2)
                 o = (U @ z).transpose(1, 2)  # (n, b, |S|)
             outs[tr.out] = o if tr.out not in outs else outs[tr.out] + o
         parts = []
@@ -285,7 +304,7 @@ class EquivariantBilinear(nn.Module):
         out = torch.cat(parts, dim=1) if len(parts) > 1 else parts[0]
         if self.permute_out:
             out = out.index_select(1, self.inv_out)
-        return out.reshape(*batch, self.rep_out.size)
+        return out.reshape(*batch, self._size_out)
 
     def extra_repr(self) -> str:
         kinds = [t.kind for t in self.triples]

@@ -170,6 +170,7 @@ class EMLP(nn.Module):
             rep_in, rep_out = _unify((rep_in, rep_out))
             group = rep_in.group or rep_out.group
         self.rep_in, self.rep_out, self.group = rep_in, rep_out, group
+        self._size_in = rep_in.size
         self.hidden = hidden_reps(ch, group, num_layers)
         reps = [rep_in, *self.hidden]
         blocks = [EMLPBlock(a, b, bilinear=bilinear, bilinear_options=bilinear_options,
@@ -178,7 +179,7 @@ class EMLP(nn.Module):
             *blocks, EquivariantLinear(reps[-1], rep_out, dtype=dtype, device=device))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        check_input(x, self.rep_in, self)
+        check_input(x, self.rep_in, self, ref=self.network[-1].weight, size=self._size_in)
         return self.network(x)
 
 
@@ -191,6 +192,7 @@ class MLP(nn.Module):
                  num_layers: int = 3, dtype: torch.dtype | None = None, device=None):
         super().__init__()
         self.rep_in, self.rep_out = rep_in, rep_out
+        self._size_in = rep_in.size
         widths = [ch] * num_layers if isinstance(ch, int) else list(ch)
         sizes = [rep_in.size, *widths]
         layers: list[nn.Module] = []
@@ -200,5 +202,5 @@ class MLP(nn.Module):
         self.network = nn.Sequential(*layers)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        check_input(x, self.rep_in, self)
+        check_input(x, self.rep_in, self, ref=self.network[0].weight, size=self._size_in)
         return self.network(x)

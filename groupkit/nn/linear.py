@@ -30,20 +30,26 @@ __all__ = ["EquivariantLinear", "BasisAssembler", "check_input"]
 _GATHER_ABOVE = 4096
 
 
-def check_input(x, rep: Rep, module: nn.Module, name: str = "x") -> None:
+def check_input(x, rep: Rep, module: nn.Module, name: str = "x",
+                ref: torch.Tensor | None = None, size: int | None = None) -> None:
     """Clear errors for inputs a layer cannot take: not a tensor, a last dimension other than
-    ``rep.size`` (never broadcast), a dtype or device other than the module's.
+    ``rep.size`` (never broadcast), a dtype or device other than the module's (those of ``ref``,
+    one of its parameters; by default the first parameter, found outside torch.compile only).
+    Under torch.compile pass ``size`` = rep.size precomputed (and ``ref``): these checks are then
+    resolved at trace time and cost nothing.
 
     NaN and inf are not checked (that would cost a device synchronisation per call): they
     propagate to the outputs of the samples that contain them, as in ``torch.nn.Linear``.
     """
     if not isinstance(x, torch.Tensor):
         raise TypeError(f"{type(module).__name__} expects a torch.Tensor; got {type(x).__name__}.")
-    if x.ndim < 1 or x.shape[-1] != rep.size:
+    if size is None:
+        size = rep.size
+    if x.ndim < 1 or x.shape[-1] != size:
         raise ValueError(
             f"{type(module).__name__}: the last dimension of {name} must be {rep.size} "
             f"(the size of {rep}); got shape {tuple(x.shape)}. Inputs are (..., {rep.size}).")
-    p = next(iter(module.parameters()), None)
+    p = ref if ref is not None else next(iter(module.parameters()), None)
     if p is None:
         if not (x.dtype.is_floating_point or x.dtype.is_complex):
             raise TypeError(f"{type(module).__name__}: {name} must be a floating-point tensor; "
@@ -173,6 +179,7 @@ class EquivariantLinear(nn.Module):
                  dtype: torch.dtype | None = None, device=None):
         super().__init__()
         self.rep_in, self.rep_out = rep_in, rep_out
+        self._size_in = rep_in.size
         dtype = dtype or torch.get_default_dtype()
         basis = solve(rep_in, rep_out, method=method)
         self.assembler = BasisAssembler(basis, dtype=dtype, device=device)
@@ -215,7 +222,7 @@ class EquivariantLinear(nn.Module):
             self._coeffs(self.bias, self.bias_assembler.is_complex)).reshape(-1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        check_input(x, self.rep_in, self)
+        check_input(x, self.rep_in, self, ref=self.weight, size=self._size_in)
         W = self.weight_matrix()
         if W.dtype.is_complex and not x.dtype.is_complex:
             x = x.to(W.dtype)

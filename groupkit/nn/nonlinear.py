@@ -58,6 +58,7 @@ class GatedNonlinearity(nn.Module):
         super().__init__()
         self.rep_out = rep
         self.rep_in = gated(rep)
+        self._size_in, self._size_out = self.rep_in.size, rep.size
         scalars, blocks = _nonscalar_blocks(rep)
         self.activation = activation if activation is not None else nn.SiLU()
         # For each coordinate of rep: its gate's coordinate in the input, or -1 for scalars.
@@ -69,10 +70,10 @@ class GatedNonlinearity(nn.Module):
         self.register_buffer("is_scalar", torch.as_tensor(gate_of < 0), persistent=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if x.shape[-1] != self.rep_in.size:
-            raise ValueError(f"GatedNonlinearity: the last dimension must be {self.rep_in.size} "
+        if x.ndim < 1 or x.shape[-1] != self._size_in:
+            raise ValueError(f"GatedNonlinearity: the last dimension must be {self._size_in} "
                              f"({self.rep_in}); got shape {tuple(x.shape)}.")
-        values = x[..., :self.rep_out.size]
+        values = x[..., :self._size_out]
         gates = x[..., self.gate_index]
         if gates.is_complex():  # gates of complex layers: use their real part
             gates = gates.real
@@ -88,6 +89,7 @@ class NormNonlinearity(nn.Module):
     def __init__(self, rep: Rep, activation: nn.Module | None = None):
         super().__init__()
         self.rep_in = self.rep_out = rep
+        self._size_in = rep.size
         self.activation = activation if activation is not None else nn.SiLU()
         scalars, blocks = _nonscalar_blocks(rep)
         self.blocks = blocks
@@ -100,7 +102,7 @@ class NormNonlinearity(nn.Module):
         self.bias = nn.Parameter(torch.zeros(len(blocks)))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        check_input(x, self.rep_in, self)
+        check_input(x, self.rep_in, self, ref=self.bias, size=self._size_in)
         out = x.clone()
         if len(self.scalar_index):
             out[..., self.scalar_index] = self.activation(x[..., self.scalar_index])
@@ -149,6 +151,7 @@ class PointwiseNonlinearity(nn.Module):
     def __init__(self, rep: Rep, activation: nn.Module | None = None):
         super().__init__()
         self.rep_in = self.rep_out = rep
+        self._size_in = rep.size
         self.activation = activation if activation is not None else nn.SiLU()
         G = rep.group
         if G is not None and (G.lie_algebra.shape[0] or not all(
@@ -159,7 +162,7 @@ class PointwiseNonlinearity(nn.Module):
                 f"{rep} of {G} is not one. Use GatedNonlinearity or NormNonlinearity.")
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if x.shape[-1] != self.rep_in.size:
+        if x.ndim < 1 or x.shape[-1] != self._size_in:
             raise ValueError(f"PointwiseNonlinearity: the last dimension must be "
-                             f"{self.rep_in.size}; got shape {tuple(x.shape)}.")
+                             f"{self._size_in}; got shape {tuple(x.shape)}.")
         return self.activation(x)

@@ -1,0 +1,214 @@
+"""Throughput of the EMLP paper's O(5) model: groupkit against emlp's PyTorch EMLP, in one run.
+
+The model: 2V → Scalar for O(5), ch = 384 (hidden 134·1 ⊕ 25V ⊕ 5V⊗V plus 30 gates), 3 layers,
+batch of 500, CPU. Measured, in this order, in one process:
+
+1. construction, cold: groupkit with its memory cache cleared and an empty temporary disk cache
+   (median of ``--repeats-build`` fresh constructions); emlp's ``emlp.nn.pytorch.EMLP`` once
+   (its solution caches cannot be cleared; JAX is started before the clock, its compilation is
+   part of what users wait for);
+2. forward+backward of a batch (median of ``--repeats``; two untimed warm-up calls first) for
+   groupkit's EMLP, emlp's PyTorch EMLP, groupkit's EMLP with the bilinear layers off, and a plain
+   ``torch.nn`` MLP with the same layer widths (10 → 414 → 414 → 414 → 1, SiLU).
+
+It prints the ratios against the targets (≥ 50× emlp fwd+bwd, ≥ 10× emlp construction, bilinear
+off within 2× of the plain MLP) and records the machine: platform, CPU count, torch version and
+threads, load average. ``--json PATH`` saves everything.
+
+    .venv/bin/python bench/emlp_throughput.py                 # both libraries, 2 threads
+    .venv/bin/python bench/emlp_throughput.py --no-emlp       # groupkit only
+    .venv/bin/python bench/emlp_throughput.py --threads 1 --repeats 10
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def machine(threads: int) -> dict:
+    import numpy
+    import torch
+
+    info = {
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "python": platform.python_version(),
+        "cpu_count": os.cpu_count(),
+        "torch": torch.__version__,
+        "torch_threads": threads,
+        "numpy": numpy.__version__,
+        "loadavg_start": os.getloadavg() if hasattr(os, "getloadavg") else None,
+    }
+    try:
+        import emlp
+        import jax
+
+        info["emlp"] = getattr(emlp, "__version__", "installed")
+        info["jax"] = jax.__version__
+    except ImportError:
+        info["emlp"] = None
+    return info
+
+
+def timeit(fn, repeats: int, warmup: int = 2) -> tuple[float, list[float]]:
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times), times
+
+
+def build_groupkit(ch: int, layers: int, *, bilinear: bool = True):
+    from groupkit import O, V, Scalar
+    from groupkit.nn import EMLP
+
+    G = O(5)
+    return EMLP(2 * V(G), Scalar, G, ch=ch, num_layers=layers, bilinear=bilinear)
+
+
+def cold_groupkit_build(ch: int, layers: int) -> float:
+    import groupkit
+
+    with tempfile.TemporaryDirectory() as tmp:
+        old = os.environ.get("GROUPKIT_CACHE_DIR")
+        os.environ["GROUPKIT_CACHE_DIR"] = tmp
+        try:
+            groupkit.clear_caches()
+            t = time.perf_counter()
+            build_groupkit(ch, layers)
+            return time.perf_counter() - t
+        finally:
+            if old is None:
+                os.environ.pop("GROUPKIT_CACHE_DIR", None)
+            else:
+                os.environ["GROUPKIT_CACHE_DIR"] = old
+
+
+def build_emlp(ch: int, layers: int):
+    from bench._emlp_compat import patch_emlp
+
+    patch_emlp()
+    import jax.numpy as jnp
+    from emlp.groups import O
+    from emlp.nn.pytorch import EMLP
+    from emlp.reps import Scalar, V
+
+    jnp.ones(3).block_until_ready()  # start JAX before the clock
+    G = O(5)
+    t = time.perf_counter()
+    model = EMLP(2 * V, Scalar, G, ch=ch, num_layers=layers)
+    return model, time.perf_counter() - t
+
+
+def plain_mlp(widths: list[int]):
+    from torch import nn
+
+    layers: list = []
+    for a, b in zip(widths, widths[1:-1]):
+        layers += [nn.Linear(a, b), nn.SiLU()]
+    layers.append(nn.Linear(widths[-2], widths[-1]))
+    return nn.Sequential(*layers)
+
+
+def main(argv=None) -> dict:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--repeats", type=int, default=5, help="timed fwd+bwd calls (median)")
+    ap.add_argument("--repeats-build", type=int, default=3)
+    ap.add_argument("--batch", type=int, default=500)
+    ap.add_argument("--ch", type=int, default=384)
+    ap.add_argument("--layers", type=int, default=3)
+    ap.add_argument("--no-emlp", action="store_true", help="skip emlp even when installed")
+    ap.add_argument("--json", type=Path, help="write the results here")
+    args = ap.parse_args(argv)
+
+    import torch
+
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    res: dict = {"machine": machine(args.threads), "config": vars(args) | {"json": str(args.json)}}
+
+    def fwd_bwd(model, x):
+        def step():
+            model.zero_grad(set_to_none=True)
+            model(x).sum().backward()
+        return step
+
+    # -- construction ------------------------------------------------------------------------
+    builds = [cold_groupkit_build(args.ch, args.layers) for _ in range(args.repeats_build)]
+    res["groupkit_build_s"] = statistics.median(builds)
+    res["groupkit_build_all_s"] = builds
+    model = build_groupkit(args.ch, args.layers)
+    nparams = sum(p.numel() for p in model.parameters())
+    res["groupkit_parameters"] = nparams
+    res["hidden"] = str(model.hidden[0])
+    x = torch.randn(args.batch, model.rep_in.size)
+
+    # -- forward+backward ----------------------------------------------------------------------
+    res["groupkit_fwd_bwd_s"], res["groupkit_fwd_bwd_all_s"] = timeit(fwd_bwd(model, x),
+                                                                      args.repeats)
+    with torch.no_grad():
+        res["groupkit_fwd_s"], _ = timeit(lambda: model(x), args.repeats)
+    off = build_groupkit(args.ch, args.layers, bilinear=False)
+    res["groupkit_nobilinear_fwd_bwd_s"], _ = timeit(fwd_bwd(off, x), max(args.repeats, 10))
+    widths = [model.rep_in.size] + [blk.linear.rep_out.size for blk in model.network[:-1]] + [
+        model.rep_out.size]
+    res["plain_mlp_widths"] = widths
+    mlp = plain_mlp(widths)
+    res["plain_mlp_fwd_bwd_s"], _ = timeit(fwd_bwd(mlp, x), max(args.repeats, 10))
+
+    have_emlp = False
+    if not args.no_emlp:
+        try:
+            emodel, res["emlp_build_s"] = build_emlp(args.ch, args.layers)
+            have_emlp = True
+        except ImportError as e:
+            res["emlp_error"] = f"emlp not importable: {e}"
+    if have_emlp:
+        res["emlp_parameters"] = sum(p.numel() for p in emodel.parameters())
+        res["emlp_fwd_bwd_s"], res["emlp_fwd_bwd_all_s"] = timeit(fwd_bwd(emodel, x),
+                                                                  args.repeats)
+    res["machine"]["loadavg_end"] = os.getloadavg() if hasattr(os, "getloadavg") else None
+
+    # -- report --------------------------------------------------------------------------------
+    m = res["machine"]
+    print(f"machine: {m['platform']}, {m['cpu_count']} CPUs, torch {m['torch']} "
+          f"({m['torch_threads']} threads), load {m['loadavg_start']} → {m['loadavg_end']}")
+    print(f"model: O(5) 2V → 1, hidden {res['hidden']} (+gates), {args.layers} layers, "
+          f"batch {args.batch}; groupkit {nparams} parameters"
+          + (f", emlp {res['emlp_parameters']}" if have_emlp else ""))
+    print(f"construction (cold)        groupkit {res['groupkit_build_s']:.3f} s"
+          + (f"   emlp {res['emlp_build_s']:.2f} s   ratio "
+             f"{res['emlp_build_s'] / res['groupkit_build_s']:.1f}× (target ≥ 10×)"
+             if have_emlp else ""))
+    print(f"forward+backward           groupkit {res['groupkit_fwd_bwd_s'] * 1e3:.1f} ms"
+          + (f"   emlp {res['emlp_fwd_bwd_s']:.2f} s   ratio "
+             f"{res['emlp_fwd_bwd_s'] / res['groupkit_fwd_bwd_s']:.0f}× (target ≥ 50×)"
+             if have_emlp else ""))
+    print(f"forward only               groupkit {res['groupkit_fwd_s'] * 1e3:.1f} ms")
+    ratio = res["groupkit_nobilinear_fwd_bwd_s"] / res["plain_mlp_fwd_bwd_s"]
+    print(f"bilinear off vs plain MLP  groupkit {res['groupkit_nobilinear_fwd_bwd_s'] * 1e3:.1f}"
+          f" ms   torch.nn {res['plain_mlp_fwd_bwd_s'] * 1e3:.1f} ms   ratio {ratio:.2f} "
+          f"(target ≤ 2)")
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(res, indent=2, default=str))
+    return res
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,182 @@
+"""The EMLP paper's synthetic regression tasks, generated with numpy (no torch needed).
+
+* :func:`o5_synthetic` — O(5)-invariant regression, 2V → 1:
+  f(x₁, x₂) = sin‖x₁‖ − ½‖x₂‖³ + ⟨x₁, x₂⟩ / (‖x₁‖‖x₂‖), with x₁, x₂ ~ N(0, I₅).
+* :func:`inertia` — O(3)-equivariant moment of inertia, 5·1 + 5V → T(2):
+  I = Σᵢ mᵢ (‖rᵢ‖² I₃ − rᵢ rᵢᵀ), masses mᵢ = softplus(N(0, 1)), positions rᵢ ~ N(0, I₃). The input
+  lists the five masses first, then the five positions; the output is I flattened row-major.
+* :func:`particle_scattering` — Lorentz-invariant e⁻μ⁻ → e⁻μ⁻ scattering, 4V → 1: with four
+  four-momenta pᵢ ~ N(0, I₄)/4 in (t, x, y, z) and the metric η = diag(1, −1, −1, −1),
+  L_e = p₁p₃ᵀ − (p₁·p₃ − p₁·p₁) η, L_μ = (ηp₂)(ηp₄)ᵀ − (p₂·p₄ − p₂·p₂) η and
+  |M|² = 4 Σ_{μν} (L_e)_{μν} (L_μ)_{μν} (a·b = aᵀηb).
+
+Each returns a :class:`Dataset` (X (N, rep_in.size), Y (N, rep_out.size), float64, with its
+representations and group). :meth:`Dataset.standardization` computes input/output scalings that
+commute with the group (one positive scale per vector, a mean shift only for invariant outputs),
+from the split it is called on, as the paper does.
+
+>>> ds = o5_synthetic(8, rng=0)
+>>> ds.X.shape, ds.Y.shape, ds.rep_in, ds.group
+((8, 10), (8, 1), 2V, O(5))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from .catalogue import O, Lorentz
+from .groups import Group
+from .reps import Rep, Scalar, T, V
+
+__all__ = ["Dataset", "Standardization", "o5_synthetic", "inertia", "particle_scattering",
+           "o5_target", "inertia_target", "scattering_target", "minkowski_dot", "TASKS", "make"]
+
+ETA = np.diag([1.0, -1.0, -1.0, -1.0])
+
+
+@dataclass(frozen=True)
+class Standardization:
+    """x ↦ (x − x_shift) / x_scale for inputs, y = y_scale · ŷ + y_shift for outputs (arrays
+    broadcast over the last axis). Equivariant by construction, see
+    :meth:`Dataset.standardization`."""
+
+    x_shift: np.ndarray
+    x_scale: np.ndarray
+    y_shift: np.ndarray
+    y_scale: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
+class Dataset:
+    """A regression dataset: inputs X (N, rep_in.size), targets Y (N, rep_out.size)."""
+
+    name: str
+    X: np.ndarray
+    Y: np.ndarray
+    rep_in: Rep
+    rep_out: Rep
+    group: Group
+    # how to scale inputs: "vectors" (one RMS scale per vector), "minkowski" (per four-vector,
+    # by the mean |Minkowski square|) or "none"; and whether to shift/scale invariant outputs
+    x_scaling: str = "none"
+    y_scaling: bool = False
+
+    def __len__(self) -> int:
+        return self.X.shape[0]
+
+    def subset(self, index) -> "Dataset":
+        return Dataset(self.name, self.X[index], self.Y[index], self.rep_in, self.rep_out,
+                       self.group, self.x_scaling, self.y_scaling)
+
+    def split(self, *sizes: int) -> list["Dataset"]:
+        """Consecutive splits of the given sizes (the data are i.i.d., so no shuffling)."""
+        if sum(sizes) > len(self):
+            raise ValueError(f"the splits {sizes} need {sum(sizes)} samples; the dataset has "
+                             f"{len(self)}. Generate more with a larger n.")
+        out, start = [], 0
+        for s in sizes:
+            out.append(self.subset(slice(start, start + s)))
+            start += s
+        return out
+
+    def standardization(self) -> Standardization:
+        """Scalings estimated on this dataset that commute with the group action."""
+        n_in, n_out = self.X.shape[1], self.Y.shape[1]
+        x_shift, x_scale = np.zeros(n_in), np.ones(n_in)
+        if self.x_scaling == "vectors":
+            d = self.group.d
+            blocks = self.X.reshape(len(self), -1, d)
+            x_scale = np.repeat(np.sqrt((blocks ** 2).mean(axis=(0, 2))), d)
+        elif self.x_scaling == "minkowski":
+            blocks = self.X.reshape(len(self), -1, 4)
+            sq = np.abs((blocks @ ETA) * blocks).mean(axis=2)  # (N, particles)
+            x_scale = np.repeat(np.sqrt(sq.mean(axis=0)), 4)
+        y_shift, y_scale = np.zeros(n_out), np.ones(n_out)
+        if self.y_scaling:
+            if any(s != Scalar for s in self.rep_out.summands()):
+                raise ValueError("output standardisation is defined only for invariant outputs.")
+            y_shift, y_scale = self.Y.mean(axis=0), self.Y.std(axis=0)
+        return Standardization(x_shift, x_scale, y_shift, y_scale)
+
+
+def _rng(rng) -> np.random.Generator:
+    return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+
+
+def _check_n(n) -> int:
+    if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
+        raise ValueError(f"n must be a positive integer; got {n!r}.")
+    return int(n)
+
+
+def o5_target(X: np.ndarray) -> np.ndarray:
+    """sin‖x₁‖ − ½‖x₂‖³ + ⟨x₁, x₂⟩ / (‖x₁‖‖x₂‖) for X (N, 10) = [x₁, x₂]; returns (N, 1)."""
+    x1, x2 = X[:, :5], X[:, 5:]
+    r1, r2 = np.linalg.norm(x1, axis=1), np.linalg.norm(x2, axis=1)
+    Y = np.sin(r1) - 0.5 * r2 ** 3 + np.einsum("ni,ni->n", x1, x2) / (r1 * r2)
+    return Y[:, None]
+
+
+def o5_synthetic(n: int, *, rng=None) -> Dataset:
+    """n samples of the O(5)-invariant task 2V → 1 (see the module docstring)."""
+    X = _rng(rng).normal(size=(_check_n(n), 10))
+    G = O(5)
+    return Dataset("o5", X, o5_target(X), 2 * V(G), Scalar, G, x_scaling="vectors",
+                   y_scaling=True)
+
+
+def inertia_target(X: np.ndarray, k: int = 5) -> np.ndarray:
+    """Σᵢ mᵢ (‖rᵢ‖² I₃ − rᵢ rᵢᵀ) flattened row-major, (N, 9), for X (N, 4k) = [m, r₁ … r_k]."""
+    n = X.shape[0]
+    m, r = X[:, :k], X[:, k:].reshape(n, k, 3)
+    r2 = (r ** 2).sum(axis=2)
+    I = np.einsum("nk,nk->n", m, r2)[:, None, None] * np.eye(3) - np.einsum(
+        "nk,nki,nkj->nij", m, r, r)
+    return I.reshape(n, 9)
+
+
+def inertia(n: int, *, rng=None, k: int = 5) -> Dataset:
+    """n samples of the O(3) moment-of-inertia task k·1 + k·V → T(2)."""
+    X = _rng(rng).normal(size=(_check_n(n), 4 * k))
+    X[:, :k] = np.logaddexp(0.0, X[:, :k])  # softplus: positive masses
+    G = O(3)
+    return Dataset("inertia", X, inertia_target(X, k), k * Scalar + k * V(G), T(2, 0, G), G)
+
+
+def minkowski_dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a·b = aᵀ η b over the last axis, η = diag(1, −1, −1, −1)."""
+    return ((a @ ETA) * b).sum(axis=-1)
+
+
+def scattering_target(X: np.ndarray) -> np.ndarray:
+    """4 Σ_{μν} (L_e)_{μν} (L_μ)_{μν} for X (N, 16) = [p₁, p₂, p₃, p₄]; returns (N, 1)."""
+    n = X.shape[0]
+    p1, p2, p3, p4 = X.reshape(n, 4, 4).transpose(1, 0, 2)
+    a = minkowski_dot(p1, p3) - minkowski_dot(p1, p1)
+    b = minkowski_dot(p2, p4) - minkowski_dot(p2, p2)
+    Le = p1[:, :, None] * p3[:, None, :] - a[:, None, None] * ETA
+    Lmu = (p2 @ ETA)[:, :, None] * (p4 @ ETA)[:, None, :] - b[:, None, None] * ETA
+    return 4 * (Le * Lmu).sum(axis=(1, 2))[:, None]
+
+
+def particle_scattering(n: int, *, rng=None) -> Dataset:
+    """n samples of the Lorentz-invariant scattering task 4V → 1 (see the module docstring)."""
+    X = _rng(rng).normal(size=(_check_n(n), 16)) / 4
+    G = Lorentz()
+    return Dataset("lorentz", X, scattering_target(X), 4 * V(G), Scalar, G,
+                   x_scaling="minkowski", y_scaling=True)
+
+
+TASKS: dict[str, Callable[..., Dataset]] = {
+    "o5": o5_synthetic, "inertia": inertia, "lorentz": particle_scattering,
+}
+
+
+def make(task: str, n: int, *, rng=None) -> Dataset:
+    """The dataset of ``task`` ('o5', 'inertia' or 'lorentz') with n samples."""
+    if task not in TASKS:
+        raise ValueError(f"unknown task {task!r}; choose one of {sorted(TASKS)}.")
+    return TASKS[task](n, rng=rng)

@@ -1,0 +1,106 @@
+"""Train emlp's own (objax/JAX) EMLP on groupkit-generated data, for side-by-side comparisons.
+
+Imported only by ``python -m groupkit.nn.train --model emlp-ref`` when emlp is installed. The
+model, standardisation, optimiser (Adam), cosine schedule, batches and step count match
+:func:`groupkit.nn.train.train`; only the library differs.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+
+import numpy as np
+
+from .. import datasets
+
+__all__ = ["train_emlp_reference"]
+
+
+def _emlp_problem(data: datasets.Dataset):
+    from emlp.groups import O, Lorentz
+    from emlp.reps import T, Scalar, V
+
+    if data.name == "o5":
+        return 2 * V, Scalar, O(5)
+    if data.name == "inertia":
+        k = data.X.shape[1] // 4
+        return k * Scalar + k * V, T(2), O(3)
+    if data.name == "lorentz":
+        return 4 * V, Scalar, Lorentz()
+    raise ValueError(f"no emlp counterpart for task {data.name!r}.")
+
+
+def train_emlp_reference(train_set: datasets.Dataset, test_set: datasets.Dataset,
+                         stats: datasets.Standardization, *, ch: int, layers: int, epochs: int,
+                         batch: int, lr: float, seed: int = 0, progress: bool = True) -> dict:
+    try:
+        from bench._emlp_compat import patch_emlp  # the tqdm shim for emlp's Krylov solver
+
+        patch_emlp()
+    except ImportError:
+        pass
+    import jax.numpy as jnp
+    import objax
+    from emlp.nn import EMLP
+    from tqdm.auto import tqdm
+
+    np.random.seed(seed)  # emlp's bilinear layers draw from numpy's global generator
+    objax.random.DEFAULT_GENERATOR.seed(seed)
+    rep_in, rep_out, G = _emlp_problem(train_set)
+    t0 = time.perf_counter()
+    model = EMLP(rep_in, rep_out, G, ch=ch, num_layers=layers)
+    build = time.perf_counter() - t0
+    xs, xm, ys, ym = (jnp.asarray(a, dtype=jnp.float32) for a in
+                      (stats.x_scale, stats.x_shift, stats.y_scale, stats.y_shift))
+
+    def predict(x):
+        return model((x - xm) / xs) * ys + ym
+
+    def loss(x, y):
+        return ((predict(x) - y) ** 2).mean()
+
+    opt = objax.optimizer.Adam(model.vars())
+    grad_values = objax.GradValues(loss, model.vars())
+
+    def step(x, y, lr_now):
+        g, v = grad_values(x, y)
+        opt(lr_now, g)
+        return v
+
+    step = objax.Jit(step, model.vars() + opt.vars())
+    predict_jit = objax.Jit(predict, model.vars())
+    X = np.asarray(train_set.X, dtype=np.float32)
+    Y = np.asarray(train_set.Y, dtype=np.float32)
+    rng = np.random.default_rng(seed)
+    n = len(X)
+    steps = epochs * math.ceil(n / batch)
+    bar = tqdm(total=steps, desc=f"{train_set.name}/emlp-ref", disable=not progress,
+               leave=False, file=sys.stderr)
+    k = 0
+    for _ in range(epochs):
+        perm = rng.permutation(n)
+        for i in range(0, n, batch):
+            idx = perm[i:i + batch]
+            lr_now = lr * 0.5 * (1 + math.cos(math.pi * k / max(steps, 1)))
+            v = step(X[idx], Y[idx], lr_now)
+            k += 1
+            bar.update(1)
+            if k % 10 == 0:
+                bar.set_postfix(loss=f"{float(v[0]):.3g}")
+    bar.close()
+    train_seconds = time.perf_counter() - t0 - build
+
+    def mse(data):
+        total, count = 0.0, 0
+        for i in range(0, len(data), 1000):
+            x = np.asarray(data.X[i:i + 1000], dtype=np.float32)
+            y = np.asarray(data.Y[i:i + 1000], dtype=np.float32)
+            total += float(((np.asarray(predict_jit(x)) - y) ** 2).sum())
+            count += y.size
+        return total / count
+
+    return {"test_mse": mse(test_set), "train_mse": mse(train_set), "build_seconds": build,
+            "train_seconds": train_seconds,
+            "parameters": int(sum(np.size(v.value) for v in model.vars().values()))}

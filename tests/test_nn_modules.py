@@ -1,0 +1,280 @@
+"""groupkit.nn modules as PyTorch modules: hidden representations, checkpoints, torch.compile,
+dtypes and devices, bad input, and the mathematics of the bilinear layer."""
+
+from __future__ import annotations
+
+import io
+import math
+
+import numpy as np
+import pytest
+import torch
+
+import groupkit as gk
+from groupkit import Scalar, T, V
+from groupkit.nn import (
+    EMLP, MLP, EquivariantBilinear, EquivariantLinear, GatedNonlinearity, gated, num_gates,
+    tensor_rank_counts, uniform_rep,
+)
+
+
+# -- hidden representations ------------------------------------------------------------------
+
+def test_uniform_rep_matches_the_paper_allocation():
+    """The EMLP paper's O(5) model: 134 scalars, 25 vectors, 5 matrices (384 channels), plus
+    30 gates — the figures quoted for emlp's model."""
+    rep = uniform_rep(384, gk.O(5))
+    assert rep.size == 384
+    counts = {}
+    for s in rep.summands():
+        counts[str(s)] = counts.get(str(s), 0) + 1
+    assert counts == {"1": 134, "V": 25, "V⊗V": 5}
+    assert num_gates(rep) == 30 and gated(rep).size == 414
+
+
+@pytest.mark.parametrize("ch,d", [(384, 5), (384, 3), (384, 4), (128, 5), (100, 2), (7, 5),
+                                  (1, 3)])
+def test_rank_counts_fill_the_channels(ch, d):
+    counts = tensor_rank_counts(ch, d)
+    assert sum(n * d ** r for r, n in enumerate(counts)) == ch
+    # the largest rank fits: (R+1)·d^R ≤ ch
+    R = len(counts) - 1
+    assert (R + 1) * d ** R <= ch
+
+
+def test_uniform_rep_splits_ranks_binomially_for_non_orthogonal_groups():
+    G = gk.Lorentz()
+    rep = uniform_rep(384, G)
+    assert rep.size == 384
+    kinds = {str(s) for s in rep.summands()}
+    assert {"V", "V*", "V⊗V*"} <= kinds  # V ≠ V* for the Lorentz group
+    assert uniform_rep(384, G) == rep  # deterministic
+
+
+def test_explicit_hidden_reps():
+    G = gk.SO(3)
+    h1, h2 = 4 * Scalar + 2 * V(G), 3 * Scalar + V(G) ** 2
+    model = EMLP(V(G), Scalar, G, ch=[h1, h2])
+    assert model.hidden == [h1, h2]
+    assert len(model.network) == 3
+    with pytest.raises(TypeError, match="ch must be"):
+        EMLP(V(G), Scalar, G, ch="wide")
+
+
+# -- checkpoints -----------------------------------------------------------------------------
+
+def _roundtrip(model_factory):
+    torch.manual_seed(1)
+    model = model_factory()
+    buf = io.BytesIO()
+    torch.save(model.state_dict(), buf)
+    buf.seek(0)
+    torch.manual_seed(2)  # a different initialisation, overwritten by the checkpoint
+    fresh = model_factory()
+    fresh.load_state_dict(torch.load(buf, weights_only=True))
+    return model, fresh, buf.getbuffer().nbytes
+
+
+def test_checkpoint_holds_coefficients_only_and_reloads_identically():
+    G = gk.O(5)
+
+    def factory():
+        return EMLP(2 * V(G), Scalar, G, ch=100, num_layers=2, dtype=torch.float64)
+
+    model, fresh, nbytes = _roundtrip(factory)
+    keys = set(model.state_dict())
+    params = {name for name, _ in model.named_parameters()}
+    assert keys == params, f"non-parameter entries in the checkpoint: {keys - params}"
+    n_params = sum(p.numel() for p in model.parameters())
+    assert nbytes < 8 * n_params + 200_000  # no bases in the file
+    x = torch.randn(16, 10, dtype=torch.float64)
+    assert torch.equal(model(x), fresh(x))
+
+
+def test_complex_checkpoint_roundtrip():
+    G = gk.SU(2)
+    rep = 2 * Scalar + V(G) + V(G) * V(G).T
+
+    def factory():
+        return EMLP(V(G), Scalar, G, ch=rep, num_layers=1, dtype=torch.float64)
+
+    model, fresh, _ = _roundtrip(factory)
+    x = torch.randn(5, 2, dtype=torch.complex128)
+    assert torch.equal(model(x), fresh(x))
+
+
+# -- dtypes, devices, torch.compile ----------------------------------------------------------
+
+def test_float32_and_float64_agree():
+    G = gk.SO(3)
+    torch.manual_seed(0)
+    m64 = EMLP(2 * V(G), V(G), G, ch=60, num_layers=2, dtype=torch.float64)
+    m32 = EMLP(2 * V(G), V(G), G, ch=60, num_layers=2, dtype=torch.float32)
+    m32.load_state_dict({k: v.float() for k, v in m64.state_dict().items()})
+    x = torch.randn(8, 6, dtype=torch.float64)
+    a, b = m64(x), m32(x.float()).double()
+    assert torch.allclose(a, b, rtol=1e-4, atol=1e-5)
+
+
+def test_to_dtype_keeps_complex_bases():
+    """Module.to(dtype) casts complex buffers to real ones; groupkit keeps them as real pairs,
+    so converting a complex-group model stays exact."""
+    G = gk.SU(2)
+    rep = 2 * Scalar + V(G) + V(G) * V(G).T
+    model = EMLP(V(G), V(G), G, ch=rep, num_layers=1, dtype=torch.float32)
+    model = model.to(torch.float64)
+    from groupkit.testing import equivariance_error
+
+    assert equivariance_error(model, rng=0) < 1e-10
+
+
+def test_batch_shapes():
+    G = gk.O(3)
+    model = EMLP(V(G), V(G), G, ch=40, num_layers=1, dtype=torch.float64)
+    x = torch.randn(2, 5, 3, dtype=torch.float64)
+    assert model(x).shape == (2, 5, 3)
+    assert torch.allclose(model(x).reshape(10, 3), model(x.reshape(10, 3)))
+    assert model(x[0, 0]).shape == (3,)
+
+
+def test_torch_compile():
+    """Dynamo traces the modules without graph breaks; the aot_eager backend keeps the test fast
+    on CPU (inductor compiles C++ and takes minutes here) while exercising the same graph
+    capture and autograd."""
+    G = gk.O(3)
+    torch.manual_seed(0)
+    model = EMLP(V(G) + Scalar, Scalar, G, ch=40, num_layers=2)
+    compiled = torch.compile(model, backend="aot_eager", fullgraph=True)
+    x = torch.randn(7, 4)
+    y = compiled(x)
+    assert torch.allclose(y, model(x), atol=1e-6)
+    y.sum().backward()
+    assert all(p.grad is not None for p in model.parameters() if p.requires_grad)
+
+
+# -- bad input -------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def small():
+    G = gk.O(3)
+    return EMLP(2 * V(G), Scalar, G, ch=30, num_layers=1)
+
+
+def test_wrong_last_dimension_raises(small):
+    for shape in [(4, 5), (4, 7), (5,), (4, 6, 1)]:
+        with pytest.raises(ValueError, match="last dimension .* must be 6"):
+            small(torch.randn(*shape))
+
+
+def test_no_silent_broadcast_in_layers():
+    rep = 3 * Scalar + V(gk.O(3))
+    for layer in [EquivariantLinear(rep, rep), EquivariantBilinear(rep, rep),
+                  GatedNonlinearity(rep)]:
+        with pytest.raises(ValueError, match="last dimension"):
+            layer(torch.randn(4, 1))
+
+
+def test_wrong_dtype_raises(small):
+    with pytest.raises(TypeError, match="dtype torch.float64 but the module has torch.float32"):
+        small(torch.randn(4, 6, dtype=torch.float64))
+    with pytest.raises(TypeError, match="dtype"):
+        small(torch.ones(4, 6, dtype=torch.int64))
+
+
+def test_wrong_device_raises(small):
+    with pytest.raises(ValueError, match="is on meta but the module is on cpu"):
+        small(torch.empty(4, 6, device="meta"))
+
+
+def test_not_a_tensor_raises(small):
+    with pytest.raises(TypeError, match="expects a torch.Tensor"):
+        small(np.zeros((4, 6), dtype=np.float32))
+
+
+def test_nan_propagates_to_its_own_sample_only(small):
+    """Documented behaviour: NaN inputs are not checked (no device synchronisation); they
+    propagate to the outputs of the samples that contain them and nowhere else."""
+    x = torch.randn(5, 6)
+    x[2, 1] = float("nan")
+    y = small(x)
+    assert torch.isnan(y[2]).all()
+    assert torch.isfinite(y[[0, 1, 3, 4]]).all()
+
+
+# -- the bilinear layer's mathematics --------------------------------------------------------
+
+def test_bilinear_is_bilinear():
+    rep = 2 * Scalar + 2 * V(gk.SO(3)) + V(gk.SO(3)) ** 2
+    layer = EquivariantBilinear(rep, rep, dtype=torch.float64)
+    g = torch.Generator().manual_seed(0)
+    x, y1, y2 = (torch.randn(4, rep.size, dtype=torch.float64, generator=g) for _ in range(3))
+    assert torch.allclose(layer(x, y1 + 2 * y2), layer(x, y1) + 2 * layer(x, y2))
+    assert torch.allclose(layer(3 * x, y1), 3 * layer(x, y1))
+    assert torch.allclose(layer(2 * x), 4 * layer(x))
+    assert layer(x).abs().max() > 1e-3
+
+
+def test_bilinear_spans_the_invariant_quadratics():
+    """First fundamental theorem for O(n): every O(3)-invariant quadratic form in two vectors is
+    a combination of x₁·x₁, x₁·x₂, x₂·x₂ (3 of them). The layer's outputs lie in that span, and
+    over random parameters they fill it."""
+    G = gk.O(3)
+    rep_in = 2 * V(G)
+    x = torch.randn(50, 6, dtype=torch.float64)
+    x1, x2 = x[:, :3], x[:, 3:]
+    basis = torch.stack([(x1 * x1).sum(1), (x1 * x2).sum(1), (x2 * x2).sum(1)], dim=1)
+    outputs = []
+    for seed in range(6):
+        torch.manual_seed(seed)
+        layer = EquivariantBilinear(rep_in, Scalar, dtype=torch.float64)
+        out = layer(x)[:, 0]
+        coef = torch.linalg.lstsq(basis, out[:, None]).solution
+        assert torch.allclose(basis @ coef, out[:, None], atol=1e-10)
+        outputs.append(out)
+    assert torch.linalg.matrix_rank(torch.stack(outputs, 1)) == 3
+
+
+def test_bilinear_outer_products_reach_rank_two_tensors():
+    """V ⊗ V → T(2) for SO(3): x⊗y, y⊗x and (x·y)·I span the equivariant bilinear maps (3 of
+    them, the dimension of Hom(V⊗V, V⊗V)); the layer reaches all of them."""
+    G = gk.SO(3)
+    x = torch.randn(40, 3, dtype=torch.float64)
+    y = torch.randn(40, 3, dtype=torch.float64)
+    xy = torch.einsum("ni,nj->nij", x, y).reshape(40, 9)
+    yx = torch.einsum("ni,nj->nji", x, y).reshape(40, 9)
+    dot = (x * y).sum(1)[:, None] * torch.eye(3, dtype=torch.float64).reshape(1, 9)
+    # SO(3) also has ε: x×y as a vector, embedded as the antisymmetric part is already xy − yx
+    basis = torch.stack([xy.reshape(-1), yx.reshape(-1), dot.reshape(-1)], 1)
+    outs = []
+    for seed in range(5):
+        torch.manual_seed(seed)
+        layer = EquivariantBilinear(V(G), T(2, 0, G), dtype=torch.float64)
+        out = layer(x, y).reshape(-1)
+        coef = torch.linalg.lstsq(basis, out[:, None]).solution
+        assert torch.allclose(basis @ coef, out[:, None], atol=1e-10)
+        outs.append(out)
+    assert torch.linalg.matrix_rank(torch.stack(outs, 1)) == 3
+
+
+def test_bilinear_parameters_all_learn():
+    rep = gated(uniform_rep(100, gk.O(5)))
+    layer = EquivariantBilinear(rep, rep)
+    layer(torch.randn(8, rep.size)).pow(2).sum().backward()
+    for name, p in layer.named_parameters():
+        assert p.grad is not None and p.grad.abs().sum() > 0, name
+
+
+def test_bilinear_initial_scale():
+    """With unit-variance inputs each output coordinate that receives products has standard
+    deviation about ``gain``."""
+    rep = 3 * Scalar + 8 * V(gk.O(4))
+    torch.manual_seed(0)
+    layer = EquivariantBilinear(rep, rep, gain=0.5, dtype=torch.float64)
+    out = layer(torch.randn(4000, rep.size, dtype=torch.float64))
+    assert math.isclose(out[:, 3:].std().item(), 0.5, rel_tol=0.35)
+
+
+def test_plain_mlp_shapes():
+    G = gk.O(5)
+    mlp = MLP(2 * V(G), Scalar, ch=32, num_layers=2)
+    assert mlp(torch.randn(3, 10)).shape == (3, 1)

@@ -1,0 +1,68 @@
+"""The training command: a tiny run learns, the CLI prints the table, and (with emlp installed)
+the hidden representations agree with emlp's."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+import groupkit as gk
+from groupkit import datasets
+from groupkit.nn import uniform_rep
+from groupkit.nn.train import Standardized, build_model, main, train
+from groupkit.testing import equivariance_error
+
+
+def test_standardized_model_stays_equivariant():
+    data = datasets.make("lorentz", 200, rng=0)
+    net = build_model("emlp", data, ch=40, layers=1, dtype=torch.float64)
+    model = Standardized(net, data.standardization(), dtype=torch.float64)
+    assert equivariance_error(model, rng=0) < 1e-10
+
+
+def test_tiny_training_run_learns():
+    kw = dict(ntrain=200, ntest=200, ch=40, layers=2, batch=100, lr=3e-3, progress=False)
+    before = train("o5", "emlp", epochs=0, **kw)["test_mse"]
+    after = train("o5", "emlp", epochs=15, **kw)
+    assert after["test_mse"] < 0.5 * before
+    assert after["steps"] == 30 and after["parameters"] > 0
+
+
+def test_cli_prints_table(capsys, tmp_path):
+    out = tmp_path / "r.json"
+    main(["--task", "inertia", "--model", "mlp", "--ntrain", "100", "--ntest", "50", "--ch", "16",
+          "--epochs", "2", "--no-progress", "--json", str(out)])
+    text = capsys.readouterr().out
+    assert "| inertia |" in text and "command: python -m groupkit.nn.train" in text
+    assert json.loads(out.read_text())[0]["model"] == "mlp"
+
+
+@pytest.mark.emlp
+@pytest.mark.parametrize("ch,group", [(384, "O(5)"), (384, "O(3)"), (128, "O(5)")])
+def test_uniform_rep_has_emlp_sizes(ch, group):
+    """emlp's uniform_rep allocates the same number of tensors of each rank (for orthogonal
+    groups its random tie-breaking does not matter)."""
+    from emlp.groups import O as eO
+    from emlp.nn import uniform_rep as e_uniform
+
+    n = int(group[2])
+    theirs = e_uniform(ch, eO(n))
+    ours = uniform_rep(ch, gk.O(n))
+    count = {}
+    for rep, mult in theirs.reps.items():
+        count[rep.size()] = count.get(rep.size(), 0) + mult
+    mine = {}
+    for s in ours.summands():
+        mine[s.size] = mine.get(s.size, 0) + 1
+    assert mine == count
+
+
+@pytest.mark.emlp
+@pytest.mark.slow
+def test_emlp_reference_training_runs():
+    r = train("o5", "emlp-ref", ntrain=100, ntest=100, ch=32, layers=1, epochs=2, batch=50,
+              lr=3e-3, progress=False)
+    assert np.isfinite(r["test_mse"]) and r["steps"] == 4

@@ -49,7 +49,8 @@ def _kron_sum(A: np.ndarray, l: int) -> np.ndarray:
 def _traceless_basis(space: Rep, l: int, M: np.ndarray) -> np.ndarray:
     """Orthonormal basis (n^l, s) of the symmetric rank-l tensors with zero M-trace."""
     n = space.size
-    B = Sym(space, l).basis  # (n^l, C(n+l−1, l)), orthonormal
+    B = Sym(space, l).basis  # (n^l, C(n+l−1, l)), integer columns with disjoint supports
+    B = B / np.linalg.norm(B, axis=0)  # … hence orthonormal once each column is normalised
     # Contraction of the first two indices with M: (n^{l−2}, n^l).
     C = np.kron(M.reshape(1, n * n), np.eye(n ** (l - 2)))
     N = scipy.linalg.null_space(C @ B, rcond=1e-10)

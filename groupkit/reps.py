@@ -544,8 +544,9 @@ class _SymmetricPower(Rep):
         return np.array(cols).T.reshape(n ** k, -1)
 
     @cached_property
-    def _coords(self) -> np.ndarray:
-        """D⁻¹ Pᵀ (size, n^k): the left inverse of ``basis`` (columns have disjoint support)."""
+    def coordinates(self) -> np.ndarray:
+        """D⁻¹ Pᵀ (size, n^k): coordinates of a symmetric tensor (flattened, n^k) in ``basis``;
+        the left inverse of ``basis``, since its columns have disjoint supports."""
         P = self.basis
         return P.T / (P ** 2).sum(axis=0)[:, None]
 
@@ -559,10 +560,10 @@ class _SymmetricPower(Rep):
         big = np.ones((1, 1))
         for _ in range(self.k):
             big = np.kron(big, m)
-        return self._coords @ big @ self.basis
+        return self.coordinates @ big @ self.basis
 
     def drho(self, A):
-        return self._coords @ (self.base ** self.k).drho(A) @ self.basis
+        return self.coordinates @ (self.base ** self.k).drho(A) @ self.basis
 
     @property
     def is_complex(self):

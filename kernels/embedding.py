@@ -7,10 +7,10 @@ features (…, e) to one vector in the representation
 
 where the n_s scalars are a Gaussian radial basis of r(x), the invariant quadratic forms
 q_k(x) = xᵀ F_k x / s² of :func:`~kernels.geometry.space_geometry`, and the edge features, and
-Sym^k(space) holds the symmetric tensor power x̂^{⊗k} (in the orthonormal basis of
-``groupkit.Sym``). A gated MLP alone cannot raise the polynomial degree of its input (gates only
-rescale by invariants), so the angular content of a kernel is fixed here: degree 2 gives kernels
-with the angular content of spherical harmonics up to l = 2 for SO(3).
+Sym^k(space) holds the symmetric tensor power x̂^{⊗k} (in the coordinates of
+``groupkit.Sym``'s basis). A gated MLP alone cannot raise the polynomial degree of its input
+(gates only rescale by invariants), so the angular content of a kernel is fixed here: degree 2
+gives kernels with the angular content of spherical harmonics up to l = 2 for SO(3).
 
 Scale: x̂ = x / s with s = ``length_scale``, or, when ``normalize`` (the default for compact
 groups), x̂ = x / sqrt(r² + (10⁻³ s)²), a unit direction everywhere except within 10⁻³ s of the
@@ -86,7 +86,7 @@ class EdgeEncoder(nn.Module):
         M = geo.radius_form if geo.has_radius else torch.zeros(space.size, space.size)
         self.register_buffer("radius_form", torch.as_tensor(M, dtype=dt), persistent=False)
         for k in range(2, degree + 1):
-            B = torch.as_tensor(Sym(space, k).basis, dtype=dt)
+            B = torch.as_tensor(Sym(space, k).coordinates.T, dtype=dt)  # x^⊗k ↦ Sym coords
             self.register_buffer(f"sym{k}", B, persistent=False)
         if self.n_radial:
             centers = torch.linspace(0, 1, self.n_radial, dtype=dt)

@@ -97,17 +97,20 @@ def test_linear_equivariant(case, dtype):
     _check(EquivariantLinear(rep, gated(rep), dtype=torch.float64), dtype)
 
 
+@pytest.mark.parametrize("products", ["contract", "all"])
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_bilinear_quadratic_equivariant(case, dtype):
+def test_bilinear_quadratic_equivariant(case, dtype, products):
     rep, _ = case
-    layer = EquivariantBilinear(rep, rep, dtype=torch.float64)
+    layer = EquivariantBilinear(rep, rep, products=products, dtype=torch.float64)
     assert layer.triples, "the layer should keep some products"
     _check(layer, dtype)
 
 
-def test_bilinear_two_inputs_equivariant(case):
+@pytest.mark.parametrize("products", ["contract", "all"])
+def test_bilinear_two_inputs_equivariant(case, products):
     rep, _ = case
-    layer = EquivariantBilinear(rep, rep, dtype=torch.float64, scalar_products=True)
+    layer = EquivariantBilinear(rep, rep, products=products, dtype=torch.float64,
+                                scalar_products=True)
     err = equivariance_error(layer, (rep, rep), rep, rng=2)
     assert err <= 1e-10
 
@@ -134,11 +137,13 @@ def test_norm_nonlinearity_equivariant_or_refused(case, dtype):
     _check(NormNonlinearity(rep), dtype)
 
 
+@pytest.mark.parametrize("products", ["contract", "all"])
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_emlp_equivariant(case, dtype):
+def test_emlp_equivariant(case, dtype, products):
     rep, _ = case
     G = rep.group
-    model = EMLP(V(G) + Scalar, V(G) + Scalar, G, ch=rep, num_layers=2, dtype=torch.float64)
+    model = EMLP(V(G) + Scalar, V(G) + Scalar, G, ch=rep, num_layers=2, dtype=torch.float64,
+                 bilinear_options={"products": products})
     _check(model, dtype)
 
 

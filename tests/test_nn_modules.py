@@ -205,7 +205,7 @@ def test_nan_propagates_to_its_own_sample_only(small):
 
 def test_bilinear_is_bilinear():
     rep = 2 * Scalar + 2 * V(gk.SO(3)) + V(gk.SO(3)) ** 2
-    layer = EquivariantBilinear(rep, rep, dtype=torch.float64)
+    layer = EquivariantBilinear(rep, rep, products="all", dtype=torch.float64)
     g = torch.Generator().manual_seed(0)
     x, y1, y2 = (torch.randn(4, rep.size, dtype=torch.float64, generator=g) for _ in range(3))
     assert torch.allclose(layer(x, y1 + 2 * y2), layer(x, y1) + 2 * layer(x, y2))
@@ -248,7 +248,7 @@ def test_bilinear_outer_products_reach_rank_two_tensors():
     outs = []
     for seed in range(5):
         torch.manual_seed(seed)
-        layer = EquivariantBilinear(V(G), T(2, 0, G), dtype=torch.float64)
+        layer = EquivariantBilinear(V(G), T(2, 0, G), products="all", dtype=torch.float64)
         out = layer(x, y).reshape(-1)
         coef = torch.linalg.lstsq(basis, out[:, None]).solution
         assert torch.allclose(basis @ coef, out[:, None], atol=1e-10)
@@ -256,12 +256,26 @@ def test_bilinear_outer_products_reach_rank_two_tensors():
     assert torch.linalg.matrix_rank(torch.stack(outs, 1)) == 3
 
 
-def test_bilinear_parameters_all_learn():
+@pytest.mark.parametrize("products", ["contract", "all"])
+def test_bilinear_parameters_all_learn(products):
     rep = gated(uniform_rep(100, gk.O(5)))
-    layer = EquivariantBilinear(rep, rep)
+    layer = EquivariantBilinear(rep, rep, products=products)
     layer(torch.randn(8, rep.size)).pow(2).sum().backward()
     for name, p in layer.named_parameters():
         assert p.grad is not None and p.grad.abs().sum() > 0, name
+
+
+def test_contraction_products_match_emlp_set():
+    """The default products of the paper's O(5) hidden layer are emlp's: scalar × vector,
+    vector · vector, matrix × vector, scalar × matrix and ⟨matrix, matrix⟩ — five triples, no
+    solve."""
+    rep = gated(uniform_rep(384, gk.O(5)))
+    layer = EquivariantBilinear(rep, rep)
+    names = {0: "1", 1: "V", 2: "VV"}
+    got = {(names[t.left], names[t.right], names[t.out]) for t in layer.triples}
+    assert got == {("V", "1", "V"), ("V", "V", "1"), ("VV", "V", "V"), ("VV", "1", "VV"),
+                   ("VV", "VV", "1")}
+    assert all(t.kind == "contract" for t in layer.triples)
 
 
 def test_bilinear_initial_scale():

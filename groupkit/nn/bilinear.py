@@ -6,24 +6,28 @@ layer keeps a subset; emlp keeps the terms in which a part of x acts as a linear
 part, and pays for it by building a (size × size) matrix for every sample.
 
 This layer works on summand *types* instead. For every triple (T, R, S) — T and R types of the
-input, S a type of the output — it uses the equivariant bilinear maps T × R → S:
+input, S a type of the output — it keeps equivariant bilinear maps T × R → S:
 
-* found by the solver, Hom(T ⊗ R, S), when the triple is small (|T|·|R|·|S| ≤ ``max_size``); this
-  includes inner products, outer products, matrix-vector and matrix-matrix contractions, ε-tensors
-  and whatever else the group allows;
-* otherwise, when T ≅ S ⊗ R* up to a permutation of tensor factors (T "is" a linear map R → S, as
-  in emlp), the contraction of T's copies with R's copies, which needs no solve at all.
+* by default (``products="contract"``, emlp's set), the contraction when T ≅ S ⊗ R* up to a
+  permutation of tensor factors: a copy of T *is* a linear map R → S and is applied to the copies
+  of R. Inner products, scalar × tensor, matrix × vector and trace-of-product terms are of this
+  kind. No solve is needed.
+* with ``products="all"``, also every map of Hom(T ⊗ R, S) found by the solver when the triple is
+  small (|T|·|R|·|S| ≤ ``max_size``): outer products, traces, ε-tensors and whatever else the
+  group allows.
 
-The copies of T are first mixed into a few learnable channels (``channels``, by default as many as
-T has dimensions, like emlp's choice of copies), then every channel is paired with every copy of R
-through every basis map, and the results are mixed linearly into the copies of S:
+Each side's copies are first mixed into a few learnable channels (``channels``; by default as
+many as the type has dimensions, the number of raw copies emlp uses, and all copies of scalar
+types), then every left channel is paired with every right channel through every basis map, and
+the results are mixed linearly into the copies of S:
 
-    out_S[b] = Σ_{l, p, a} θ[b, l, p, a] · B_p( Σ_c A_T[l, c] x_T[c], x_R[a] ).
+    out_S[b] = Σ_{l, p, m} θ[b, l, p, m] · B_p( Σ_c A_T[l, c] x_T[c], Σ_c C_R[m, c] x_R[c] ).
 
 Mixing copies commutes with the group action and each B_p is equivariant, so the layer is exactly
-equivariant; all of it is batched matmuls (the cheaper of two contraction orders is chosen per
-triple at construction). Bases are non-persistent buffers; ``state_dict`` holds the mixing
-matrices ``mix.<k>`` and coefficients ``coef.<k>`` only, so a reloaded layer predicts identically.
+equivariant. Everything is batched matmuls over types, never a (size × size) matrix per sample;
+the cheapest of four evaluation orders is chosen per triple at construction. Bases are
+non-persistent buffers; ``state_dict`` holds the mixing matrices ``mix_left.<k>``,
+``mix_right.<k>`` and coefficients ``coef.<k>`` only, so a reloaded layer predicts identically.
 """
 
 from __future__ import annotations
@@ -109,15 +113,23 @@ class EquivariantBilinear(nn.Module):
 
     Options (keyword-only):
 
-    * ``max_size``: largest |T|·|R|·|S| solved for; larger triples use only the contraction.
+    * ``max_size``: with ``products="all"``, the largest |T|·|R|·|S| solved for; larger triples
+      use only the contraction.
+    * ``products``: ``"contract"`` (default) keeps emlp's products, those in which a part of x
+      acts as a linear map on another part (T ≅ S ⊗ R*), and needs no solve; ``"all"`` also keeps
+      every equivariant bilinear map the solver finds for triples up to ``max_size`` (outer
+      products, traces, ε-tensors, …): more expressive, slower, and on the paper's tasks less
+      stable to train (the Lorentz task overfits badly with them).
     * ``channels``: how many learned combinations of each type's copies enter the products, on
-      each side; default min(copies, type dimension) as emlp does (enough to span the type's
-      space), and all copies of a scalar type.
+      each side; default min(copies, type dimension) (emlp uses that many raw copies), and all
+      copies of a scalar type.
     * ``scalar_products``: also keep the triples whose left factor is a scalar, or whose right
       factor and output are both scalars (products of scalars with scalars, and of invariants
       with scalars). The SiLU on the scalar channels already models these; they are off by
       default because with many scalar channels they would cost most of the time.
-    * ``gain``: output standard deviation at initialisation for unit-variance inputs.
+    * ``gain``: output standard deviation at initialisation for unit-variance inputs (default
+      0.1: the products start as a small correction to the linear term, as emlp's 0.1 factor
+      makes them; larger gains train worse on the paper's tasks).
     * ``method``: the solver method.
 
     NaN inputs propagate to the samples that contain them.
@@ -130,11 +142,14 @@ class EquivariantBilinear(nn.Module):
     torch.Size([4, 9])
     """
 
-    def __init__(self, rep_in: Rep, rep_out: Rep, *, max_size: int = DEFAULT_MAX_SIZE,
-                 channels: int | None = None, scalar_products: bool = False,
-                 gain: float = 1.0, method: str = "auto", dtype: torch.dtype | None = None,
+    def __init__(self, rep_in: Rep, rep_out: Rep, *, products: str = "contract",
+                 max_size: int = DEFAULT_MAX_SIZE, channels: int | None = None,
+                 scalar_products: bool = False,
+                 gain: float = 0.1, method: str = "auto", dtype: torch.dtype | None = None,
                  device=None):
         super().__init__()
+        if products not in ("contract", "all"):
+            raise ValueError(f"products must be 'contract' or 'all'; got {products!r}.")
         if channels is not None and (not isinstance(channels, int) or channels < 1):
             raise ValueError(f"channels must be a positive integer or None; got {channels!r}.")
         self.rep_in, self.rep_out = rep_in, rep_out
@@ -166,7 +181,8 @@ class EquivariantBilinear(nn.Module):
                     if not scalar_products and (T.rep == Scalar or (
                             R.rep == Scalar and S.rep == Scalar)):
                         continue
-                    B, kind = self._basis(T.rep, R.rep, S.rep, max_size, method)
+                    B, kind = self._basis(T.rep, R.rep, S.rep,
+                                          max_size if products == "all" else 0, method)
                     if B is not None:
                         found.append((i_t, i_r, i_s, B, kind))
                         self.is_complex |= kind == "dense" and bool(np.iscomplexobj(B))

@@ -292,3 +292,24 @@ def test_plain_mlp_shapes():
     G = gk.O(5)
     mlp = MLP(2 * V(G), Scalar, ch=32, num_layers=2)
     assert mlp(torch.randn(3, 10)).shape == (3, 1)
+
+
+def test_gated_fast_path_matches_definition():
+    """The default (sliced) gated nonlinearity equals its definition: scalars through SiLU,
+    every other summand times σ(its own gate)."""
+    G = gk.O(3)
+    rep = 2 * Scalar + 2 * V(G) + V(G) ** 2 + Scalar + V(G)
+    x = torch.randn(6, gated(rep).size, dtype=torch.float64)
+    out = GatedNonlinearity(rep)(x)
+    expect, pos, gate = [], 0, rep.size
+    for s in rep.summands():
+        v = x[:, pos:pos + s.size]
+        if s == Scalar:
+            expect.append(torch.nn.functional.silu(v))
+        else:
+            expect.append(v * torch.sigmoid(x[:, gate:gate + 1]))
+            gate += 1
+        pos += s.size
+    assert torch.allclose(out, torch.cat(expect, dim=1))
+    generic = GatedNonlinearity(rep, activation=torch.nn.SiLU())
+    assert torch.allclose(generic(x), out)

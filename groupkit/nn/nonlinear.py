@@ -68,11 +68,43 @@ class GatedNonlinearity(nn.Module):
         self.register_buffer("gate_index", torch.as_tensor(np.where(gate_of < 0, 0, gate_of)),
                              persistent=False)
         self.register_buffer("is_scalar", torch.as_tensor(gate_of < 0), persistent=False)
+        # The default path (SiLU, real inputs) works on runs of summands with slices and
+        # broadcasting instead of a gather, whose backward (an indexed scatter) would cost more
+        # than the rest of the layer: ("s", start, length) is a run of scalars, through SiLU;
+        # ("g", start, copies, size, gate) a run of equal-size summands times σ(their gates).
+        self._fast = activation is None
+        self._runs: list[tuple] = []
+        pos, gate = 0, rep.size
+        for part in rep.summands():
+            last = self._runs[-1] if self._runs else None
+            if part == Scalar:
+                if last and last[0] == "s":
+                    self._runs[-1] = ("s", last[1], last[2] + 1)
+                else:
+                    self._runs.append(("s", pos, 1))
+            else:
+                if last and last[0] == "g" and last[3] == part.size:
+                    self._runs[-1] = ("g", last[1], last[2] + 1, last[3], last[4])
+                else:
+                    self._runs.append(("g", pos, 1, part.size, gate))
+                gate += 1
+            pos += part.size
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.ndim < 1 or x.shape[-1] != self._size_in:
             raise ValueError(f"GatedNonlinearity: the last dimension must be {self._size_in} "
                              f"({self.rep_in}); got shape {tuple(x.shape)}.")
+        if self._fast and not x.is_complex():
+            pieces = []
+            for run in self._runs:
+                if run[0] == "s":
+                    pieces.append(nn.functional.silu(x[..., run[1]:run[1] + run[2]]))
+                else:
+                    _, start, copies, size, gate = run
+                    v = x[..., start:start + copies * size].unflatten(-1, (copies, size))
+                    g = torch.sigmoid(x[..., gate:gate + copies]).unsqueeze(-1)
+                    pieces.append((v * g).flatten(-2))
+            return pieces[0] if len(pieces) == 1 else torch.cat(pieces, dim=-1)
         values = x[..., :self._size_out]
         gates = x[..., self.gate_index]
         if gates.is_complex():  # gates of complex layers: use their real part

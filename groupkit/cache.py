@@ -26,7 +26,7 @@ from .basis import PairBasis
 
 __all__ = ["cache_dir", "clear_caches", "cache_info", "clear_disk_cache", "FORMAT_VERSION"]
 
-FORMAT_VERSION = 2  # 2: bases from before the Gram-scale fix in _numeric may be wrong
+FORMAT_VERSION = 3  # 2: after the Gram-scale fix in _numeric; 3: files store their entry key
 log = logging.getLogger("groupkit.cache")
 
 _memory: dict[str, PairBasis] = {}

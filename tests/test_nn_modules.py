@@ -313,3 +313,14 @@ def test_gated_fast_path_matches_definition():
     assert torch.allclose(out, torch.cat(expect, dim=1))
     generic = GatedNonlinearity(rep, activation=torch.nn.SiLU())
     assert torch.allclose(generic(x), out)
+
+
+def test_casting_a_float32_layer_to_float64_restores_exact_bases():
+    # Bases are rebuilt from float64 masters on .double(), not upcast from float32 roundings.
+    from groupkit import SO, Scalar, V
+    from groupkit.nn import EquivariantLinear
+    from groupkit.testing import equivariance_error
+
+    G = SO(3)
+    layer = EquivariantLinear(V(G) ** 2 + V(G), V(G) ** 2 + Scalar, dtype=torch.float32)
+    assert equivariance_error(layer.double()) < 1e-12

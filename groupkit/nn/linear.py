@@ -75,6 +75,7 @@ class BasisAssembler(nn.Module):
         self.n_out, self.n_in = basis.rep_out.size, basis.rep_in.size
         self.dim = basis.dim
         self.is_complex = basis.is_complex
+        self._masters: dict[str, np.ndarray] = {}
         out_types, in_types = summand_types(basis.rep_out), summand_types(basis.rep_in)
         self._row_sizes = [t.copies * t.size for t in out_types]
         self._col_sizes = [t.copies * t.size for t in in_types]
@@ -98,11 +99,11 @@ class BasisAssembler(nn.Module):
                 val[has] = Qr.data
                 self.register_buffer(f"col{n}", torch.as_tensor(col, device=device),
                                      persistent=False)
-                self.register_buffer(f"val{n}", real_view(val, dtype, device), persistent=False)
+                self._register_basis(f"val{n}", val, dtype, device)
                 self._specs[key] = ("gather", n, blk.col_start, b, a, k, s, r)
             else:
                 Qd = blk.pair.dense().reshape(s * r, k)
-                self.register_buffer(f"Q{n}", real_view(Qd, dtype, device), persistent=False)
+                self._register_basis(f"Q{n}", Qd, dtype, device)
                 self._specs[key] = ("dense", n, blk.col_start, b, a, k, s, r)
         self.n_row_types, self.n_col_types = len(out_types), len(in_types)
         perm_out, perm_in = type_major_permutation(out_types), type_major_permutation(in_types)
@@ -113,6 +114,21 @@ class BasisAssembler(nn.Module):
         if perm_in is not None:
             self.register_buffer("inv_cols", torch.as_tensor(np.argsort(perm_in), device=device),
                                  persistent=False)
+
+    def _register_basis(self, name: str, values: np.ndarray, dtype, device) -> None:
+        # The float64 master copy lets a cast (.double(), .to(...)) rebuild the buffer from exact
+        # values: a basis built in float32 and cast up would otherwise keep float32 rounding
+        # (equivariance error ~1e-9 instead of ~1e-16).
+        self._masters[name] = real_view(values, torch.float64).numpy()
+        self.register_buffer(name, real_view(values, dtype, device), persistent=False)
+
+    def _apply(self, fn, *args, **kwargs):
+        super()._apply(fn, *args, **kwargs)
+        for name, master in self._masters.items():
+            t = self._buffers[name]
+            if t.is_floating_point():
+                self._buffers[name] = torch.as_tensor(master, dtype=t.dtype, device=t.device)
+        return self
 
     def _buffer(self, name: str) -> torch.Tensor:
         t = getattr(self, name)

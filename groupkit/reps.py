@@ -381,13 +381,24 @@ def _unify(reps: Sequence[Rep]) -> tuple[Rep, ...]:
     return tuple(lift(r, G) for r in reps) if G is not None else tuple(reps)
 
 
-class _Sum(Rep):
-    """Direct sum ⊕ R_i: block-diagonal matrices, coordinates concatenated in order."""
+class _Composite(Rep):
+    """A node over a tuple of parts, all representations of one group (or of every group)."""
 
     def __init__(self, parts: tuple[Rep, ...]):
         self._parts = parts
         groups = {p.group for p in parts if p.group is not None}
         self.group = groups.pop() if groups else None
+
+    @property
+    def is_complex(self):
+        return any(p.is_complex for p in self._parts)
+
+    def _encode(self):
+        return ",".join(p.key for p in self._parts)
+
+
+class _Sum(_Composite):
+    """Direct sum ⊕ R_i: block-diagonal matrices, coordinates concatenated in order."""
 
     @property
     def size(self):
@@ -412,13 +423,6 @@ class _Sum(Rep):
     def drho(self, A):
         return self._block([p.drho(A) for p in self._parts])
 
-    @property
-    def is_complex(self):
-        return any(p.is_complex for p in self._parts)
-
-    def _encode(self):
-        return ",".join(p.key for p in self._parts)
-
     def _str(self, prec=0):
         # Consecutive equal summands print with a multiplicity: 3V + V⊗V.
         items = []
@@ -430,13 +434,8 @@ class _Sum(Rep):
         return f"({s})" if prec > 1 else s
 
 
-class _Tensor(Rep):
+class _Tensor(_Composite):
     """Tensor product ⊗ R_i: Kronecker products, row-major (the last factor varies fastest)."""
-
-    def __init__(self, parts: tuple[Rep, ...]):
-        self._parts = parts
-        groups = {p.group for p in parts if p.group is not None}
-        self.group = groups.pop() if groups else None
 
     @property
     def size(self):
@@ -461,13 +460,6 @@ class _Tensor(Rep):
             right = np.eye(math.prod(sizes[i + 1:]))
             out += np.kron(np.kron(left, m), right)
         return out
-
-    @property
-    def is_complex(self):
-        return any(p.is_complex for p in self._parts)
-
-    def _encode(self):
-        return ",".join(p.key for p in self._parts)
 
     def _str(self, prec=0):
         items = []

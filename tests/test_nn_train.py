@@ -41,6 +41,7 @@ def test_cli_prints_table(capsys, tmp_path):
 
 
 @pytest.mark.emlp
+@pytest.mark.filterwarnings("ignore:jax.sharding.PmapSharding is deprecated:DeprecationWarning")
 @pytest.mark.parametrize("ch,group", [(384, "O(5)"), (384, "O(3)"), (128, "O(5)")])
 def test_uniform_rep_has_emlp_sizes(ch, group):
     """emlp's uniform_rep allocates the same number of tensors of each rank (for orthogonal
@@ -62,7 +63,9 @@ def test_uniform_rep_has_emlp_sizes(ch, group):
 
 @pytest.mark.emlp
 @pytest.mark.slow
+@pytest.mark.filterwarnings("ignore:jax.sharding.PmapSharding is deprecated:DeprecationWarning")
 def test_emlp_reference_training_runs():
+    """emlp's objax EMLP trains on groupkit's data (objax 1.8 touches a deprecated JAX name)."""
     r = train("o5", "emlp-ref", ntrain=100, ntest=100, ch=32, layers=1, epochs=2, batch=50,
               lr=3e-3, progress=False)
     assert np.isfinite(r["test_mse"]) and r["steps"] == 4

@@ -400,7 +400,7 @@ class _Composite(Rep):
 class _Sum(_Composite):
     """Direct sum ⊕ R_i: block-diagonal matrices, coordinates concatenated in order."""
 
-    @property
+    @cached_property
     def size(self):
         return sum(p.size for p in self._parts)
 
@@ -428,7 +428,7 @@ class _Sum(_Composite):
         items = []
         for r, grp in itertools.groupby(self._parts):
             n = len(list(grp))
-            s = r._str(2 if n > 1 else 1)
+            s = r._str(3 if n > 1 else 1)
             items.append(s if n == 1 else (str(n) if r == Scalar else f"{n}{s}"))
         s = "+".join(items)
         return f"({s})" if prec > 1 else s
@@ -437,7 +437,7 @@ class _Sum(_Composite):
 class _Tensor(_Composite):
     """Tensor product ⊗ R_i: Kronecker products, row-major (the last factor varies fastest)."""
 
-    @property
+    @cached_property
     def size(self):
         return math.prod(p.size for p in self._parts)
 
@@ -542,7 +542,7 @@ class _SymmetricPower(Rep):
         P = self.basis
         return P.T / (P ** 2).sum(axis=0)[:, None]
 
-    @property
+    @cached_property
     def size(self):
         n, k = self.base.size, self.k
         return math.comb(n, k) if self.antisymmetric else math.comb(n + k - 1, k)
@@ -612,7 +612,12 @@ def _multiple(rep: Rep, k: int) -> Rep:
 
 
 def tensor(*reps: Rep) -> Rep:
-    """R1 ⊗ R2 ⊗ …; nested products are flattened and scalar factors dropped."""
+    """R1 ⊗ R2 ⊗ …; nested products are flattened and scalar factors dropped.
+
+    A direct sum in the *first* factor is distributed: (A ⊕ B) ⊗ C = A⊗C ⊕ B⊗C. In row-major
+    order the first factor's index varies slowest, so this is the same coordinate order, not
+    just an isomorphism — and it lets the solver split the sum (``5*V*V`` is 5 copies of V⊗V).
+    """
     reps = _unify(reps)
     parts: list[Rep] = []
     for r in reps:
@@ -621,6 +626,8 @@ def tensor(*reps: Rep) -> Rep:
         return Scalar
     if len(parts) == 1:
         return parts[0]
+    if isinstance(parts[0], _Sum):
+        return direct_sum(*[tensor(s, *parts[1:]) for s in parts[0].summands()])
     return _Tensor(tuple(parts))
 
 

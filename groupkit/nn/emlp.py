@@ -77,7 +77,7 @@ def uniform_rep(ch: int, group: Group) -> Rep:
 
     >>> from groupkit import O
     >>> uniform_rep(384, O(5))
-    134+25V+5V⊗V
+    134+25V+5(V⊗V)
     """
     if not isinstance(group, Group):
         raise RepError(f"uniform_rep needs a Group; got {type(group).__name__}.")

@@ -43,10 +43,16 @@ CASES = [
     ("SO(3)×S(4) V⊗V'→V⊗V'", "V(SO(3))*V(S(4))", "V(SO(3))*V(S(4))", 2),
 ]
 
+# Disagreements explained elsewhere: still printed as failures, with the reason.
+KNOWN_EMLP_ISSUES = {
+    "RubiksCube V→V": "emlp's RubiksCube generators make a larger group than the cube's "
+                      "(order ~1.9e47; see tests/test_emlp_crosscheck.py)",
+}
+
 GROWTH = {
-    "S(n) V⊗V→V⊗V": [("V(S(%d))**2" % n, "V(S(%d))**2" % n, 15, n ** 4)
+    "S(n) V⊗V→V⊗V": [(f"V(S({n}))**2", f"V(S({n}))**2", 15, n ** 4)
                      for n in (4, 6, 8, 10, 12, 16, 20, 25, 30)],
-    "SO(3) V⊗ᵏ→1": [("V(SO(3))**%d" % k, "Scalar", [1, 0, 1, 1, 3, 6, 15, 36, 91][k], 3 ** k)
+    "SO(3) V⊗ᵏ→1": [(f"V(SO(3))**{k}", "Scalar", [1, 0, 1, 1, 3, 6, 15, 36, 91][k], 3 ** k)
                     for k in range(2, 9)],
 }
 
@@ -140,9 +146,10 @@ def have_emlp() -> bool:
 def machine() -> dict:
     import numpy
 
-    return {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
-            "cpus": os.cpu_count(), "python": platform.python_version(), "numpy": numpy.__version__,
-            "date": time.strftime("%Y-%m-%d %H:%M")}
+    return {"platform": platform.platform(),
+            "processor": platform.processor() or platform.machine(),
+            "cpus": os.cpu_count(), "python": platform.python_version(),
+            "numpy": numpy.__version__, "date": time.strftime("%Y-%m-%d %H:%M")}
 
 
 def fmt_s(x) -> str:
@@ -178,10 +185,13 @@ def main(argv=None) -> int:
             failures.append(name)
         elif "dim" in e and e["dim"] != g["dim"]:
             status = f"FAIL: dims disagree (emlp {e['dim']}, independent count {count})"
+            if name in KNOWN_EMLP_ISSUES:
+                status += f" — {KNOWN_EMLP_ISSUES[name]}"
             failures.append(name)
         elif ratio is not None:
             ratios.append(ratio)
-        print(f"{name:<28} {count:>5} {g.get('dim', '-'):>6} {e.get('dim', e.get('error', '-'))!s:>8.8} "
+        e_dim = e.get("dim", e.get("error", "-"))
+        print(f"{name:<28} {count:>5} {g.get('dim', '-'):>6} {e_dim!s:>8.8} "
               f"{fmt_s(g.get('seconds', '-'))} {fmt_s(e.get('seconds', '-'))} "
               f"{(f'{ratio:7.0f}×' if ratio else '-'):>8} {g.get('peak_mb', 0):6.0f} "
               f"{e.get('peak_mb', 0):7.0f} {g.get('residual') or 0:9.1e} {status}")
@@ -246,7 +256,8 @@ def exact_and_cache() -> dict:
     del os.environ["GROUPKIT_CACHE"]
     with tempfile.TemporaryDirectory() as d:
         os.environ["GROUPKIT_CACHE_DIR"] = d
-        print(f"\n{'disk-cache hit (fresh memory)':<36} {'miss s':>8} {'hit ms':>8} {'identical':>9}")
+        print(f"\n{'disk-cache hit (fresh memory)':<36} {'miss s':>8} {'hit ms':>8} "
+              f"{'identical':>9}")
         for name, rin, rout, _ in CASES:
             R_in, R_out = eval(rin, ns), eval(rout, ns)
             groupkit.clear_caches()

@@ -13,9 +13,15 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.linalg
-import scipy.stats
 
 from .groups import Group, GroupError
+
+
+def _stats():
+    # scipy.stats takes half a second to import; only sampling needs it.
+    import scipy.stats
+
+    return scipy.stats
 
 __all__ = [
     "SO", "O", "SL", "GL", "SU", "U", "Sp", "Lorentz", "SO13p", "SO13",
@@ -64,7 +70,7 @@ class SO(_Named):
     def _sample(self, rng):
         if self.n == 1:
             return np.eye(1)
-        return scipy.stats.special_ortho_group.rvs(self.n, random_state=rng).reshape(self.n, -1)
+        return _stats().special_ortho_group.rvs(self.n, random_state=rng).reshape(self.n, -1)
 
 
 class O(_Named):
@@ -77,7 +83,7 @@ class O(_Named):
     def _sample(self, rng):
         if self.n == 1:
             return np.array([[rng.choice([-1.0, 1.0])]])
-        return scipy.stats.ortho_group.rvs(self.n, random_state=rng).reshape(self.n, -1)
+        return _stats().ortho_group.rvs(self.n, random_state=rng).reshape(self.n, -1)
 
 
 class SL(_Named):
@@ -131,7 +137,7 @@ _LOG_STRETCH = 1.5
 
 def _stretch(rng, n: int, s: np.ndarray, special: bool) -> np.ndarray:
     """U diag(e^s) V with U, V Haar in SO(n) (special) or O(n)."""
-    dist = scipy.stats.special_ortho_group if special else scipy.stats.ortho_group
+    dist = _stats().special_ortho_group if special else _stats().ortho_group
     if n == 1:
         U, V = (np.eye(1) if special else np.array([[rng.choice([-1.0, 1.0])]])), np.eye(1)
     else:
@@ -168,7 +174,7 @@ class U(_Named):
         super().__init__(f"U({n})", (), _unitary_algebra(self.n, special=False), d=self.n)
 
     def _sample(self, rng):
-        return scipy.stats.unitary_group.rvs(self.n, random_state=rng).reshape(self.n, self.n)
+        return _stats().unitary_group.rvs(self.n, random_state=rng).reshape(self.n, self.n)
 
 
 class SU(_Named):
@@ -179,7 +185,7 @@ class SU(_Named):
         super().__init__(f"SU({n})", (), _unitary_algebra(self.n, special=True), d=self.n)
 
     def _sample(self, rng):
-        g = scipy.stats.unitary_group.rvs(self.n, random_state=rng).reshape(self.n, self.n)
+        g = _stats().unitary_group.rvs(self.n, random_state=rng).reshape(self.n, self.n)
         return g / np.linalg.det(g) ** (1.0 / self.n)
 
 
@@ -210,7 +216,7 @@ class Sp(_Named):
         m = self.m
         ks = []
         for _ in range(2):
-            u = scipy.stats.unitary_group.rvs(m, random_state=rng).reshape(m, m)
+            u = _stats().unitary_group.rvs(m, random_state=rng).reshape(m, m)
             ks.append(np.block([[u.real, -u.imag], [u.imag, u.real]]))
         s = rng.uniform(-_LOG_STRETCH, _LOG_STRETCH, size=m)
         return ks[0] @ np.diag(np.exp(np.concatenate([s, -s]))) @ ks[1]
@@ -272,7 +278,7 @@ class Lorentz(_Named):
 def _lorentz_sample(rng, algebra) -> np.ndarray:
     """A rotation (Haar) times a boost of rapidity up to about 2 (γ up to about 4)."""
     R = np.eye(4)
-    R[1:, 1:] = scipy.stats.special_ortho_group.rvs(3, random_state=rng)
+    R[1:, 1:] = _stats().special_ortho_group.rvs(3, random_state=rng)
     direction = rng.normal(size=3)
     direction /= np.linalg.norm(direction)
     rapidity = rng.uniform(0.0, 2.0)

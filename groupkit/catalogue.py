@@ -17,18 +17,19 @@ import scipy.linalg
 from .groups import Group, GroupError
 
 
-def _stats():
-    # scipy.stats takes half a second to import; only sampling needs it.
-    import scipy.stats
-
-    return scipy.stats
-
 __all__ = [
     "SO", "O", "SL", "GL", "SU", "U", "Sp", "Lorentz", "SO13p", "SO13",
     "S", "Z", "C", "D", "Trivial", "Tetrahedral", "Octahedral", "Icosahedral",
     "FullTetrahedral", "FullOctahedral", "FullIcosahedral", "RubiksCube",
     "from_permutations", "from_sympy",
 ]
+
+
+def _stats():
+    # scipy.stats takes half a second to import; only sampling needs it.
+    import scipy.stats
+
+    return scipy.stats
 
 
 def _check_n(n, least: int = 1, what: str = "n") -> int:

@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from ..reps import Rep
+from ..solver import _summand_table
 
 __all__ = ["SummandType", "summand_types", "type_major_permutation", "real_view",
            "complex_dtype_of"]
@@ -48,13 +49,8 @@ class SummandType:
 
 def summand_types(rep: Rep) -> list[SummandType]:
     """Distinct summands of ``rep`` in order of first appearance, with all their offsets
-    (the same order the solver uses for its blocks)."""
-    table: dict[str, tuple[Rep, list[int]]] = {}
-    offset = 0
-    for s in rep.summands():
-        table.setdefault(s.key, (s, []))[1].append(offset)
-        offset += s.size
-    return [SummandType(r, np.asarray(offs, dtype=np.int64)) for r, offs in table.values()]
+    (the table the solver builds its blocks from)."""
+    return [SummandType(r, np.asarray(offs, dtype=np.int64)) for r, offs in _summand_table(rep)]
 
 
 def type_major_permutation(types: list[SummandType]) -> np.ndarray | None:

@@ -15,23 +15,7 @@ import scipy.sparse
 from scipy.sparse.csgraph import connected_components
 
 from ._constraint import Constraint
-
-
-def signed_permutation(m: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    """(π, s) with m e_j = s_j e_{π(j)}, or None when m is not a ±1 monomial matrix."""
-    m = np.asarray(m)
-    if np.iscomplexobj(m):
-        if np.any(m.imag):
-            return None
-        m = m.real
-    nz = m != 0
-    if not (np.all(nz.sum(0) == 1) and np.all(nz.sum(1) == 1)):
-        return None
-    pi = np.argmax(nz, axis=0)
-    s = m[pi, np.arange(m.shape[1])]
-    if not np.all(np.abs(s) == 1):
-        return None
-    return pi, s.astype(np.int8)
+from .groups import signed_permutation
 
 
 def applicable(c: Constraint) -> bool:

@@ -298,17 +298,30 @@ class DirectProduct(Group):
         return out
 
 
-def _is_signed_permutation(m: np.ndarray, signs: bool = True) -> bool:
+def signed_permutation(m: np.ndarray, atol: float = 0.0
+                       ) -> tuple[np.ndarray, np.ndarray] | None:
+    """(π, s) with m e_j = s_j e_{π(j)}, or None when m is not a ±1 monomial matrix.
+
+    ``atol`` tolerates rounding (entries within atol of 0 or ±1); the default is exact.
+    """
     m = np.asarray(m)
     if np.iscomplexobj(m):
-        if np.any(m.imag != 0):
-            return False
+        if np.any(np.abs(m.imag) > atol):
+            return None
         m = m.real
-    nz = m != 0
+    nz = np.abs(m) > atol
     if not (np.all(nz.sum(0) == 1) and np.all(nz.sum(1) == 1)):
-        return False
-    vals = m[nz]
-    return bool(np.all(np.abs(vals) == 1) if signs else np.all(vals == 1))
+        return None
+    pi = np.argmax(nz, axis=0)
+    s = m[pi, np.arange(m.shape[1])]
+    if not np.all(np.abs(np.abs(s) - 1) <= atol):
+        return None
+    return pi, np.sign(s).astype(np.int8)
+
+
+def _is_signed_permutation(m: np.ndarray, signs: bool = True) -> bool:
+    sp = signed_permutation(m)
+    return sp is not None and (signs or bool(np.all(sp[1] == 1)))
 
 
 def common_group(groups: Sequence[Group | None]) -> Group | None:

@@ -26,6 +26,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from groupkit import Group, Rep, RepError, Scalar, V, solve
+from groupkit.groups import signed_permutation
 
 from .kernel import ImplicitKernel
 
@@ -41,21 +42,6 @@ def stencil(kernel_size: int, dim: int, spacing: float = 1.0,
     return torch.stack(grids, dim=-1)
 
 
-def _signed_permutation(g: np.ndarray):
-    """(π, s) with g e_j = s_j e_{π(j)}, or None when g is not a signed permutation matrix."""
-    g = np.asarray(g, dtype=float)
-    d = g.shape[0]
-    perm, sign = np.zeros(d, dtype=int), np.zeros(d)
-    for j in range(d):
-        nz = np.flatnonzero(np.abs(g[:, j]) > 1e-12)
-        if len(nz) != 1 or abs(abs(g[nz[0], j]) - 1) > 1e-12:
-            return None
-        perm[j], sign[j] = nz[0], np.sign(g[nz[0], j])
-    if sorted(perm.tolist()) != list(range(d)):
-        return None
-    return perm, sign
-
-
 def grid_action(field: torch.Tensor, g, rep: Rep) -> torch.Tensor:
     """f ↦ ρ(g) f(g⁻¹ p) on a grid field (B, rep.size, n, …, n), p centred coordinates.
 
@@ -67,7 +53,7 @@ def grid_action(field: torch.Tensor, g, rep: Rep) -> torch.Tensor:
     if field.ndim != d + 2 or field.shape[1] != rep.size:
         raise ValueError(f"field must have shape (B, {rep.size}, {d} spatial axes); got "
                          f"{tuple(field.shape)}.")
-    sp = _signed_permutation(g)
+    sp = signed_permutation(np.asarray(g, dtype=float), atol=1e-12)
     if sp is None:
         raise ValueError("grid_action needs a signed permutation matrix (a symmetry of the grid); "
                          f"got {g.tolist()}.")

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .._orbits import signed_permutation
+from ..groups import signed_permutation
 from ..reps import Rep, RepError, Scalar, direct_sum
 from ..solver import solve
 from .linear import check_input

@@ -65,9 +65,9 @@ def basis_error(Q, rep_in: Rep, rep_out: Rep, *, n_samples: int = 20, rng=0,
         worst = max(worst, float(np.max(np.linalg.norm(a - b, axis=(1, 2)) / scale)))
     if lie:
         for A in G.lie_algebra:
-            res = rep_out.drho(A) @ W - W @ rep_in.drho(A)
-            scale = norms * max(1.0, np.linalg.norm(rep_out.drho(A), 2),
-                                np.linalg.norm(rep_in.drho(A), 2))
+            d_out, d_in = rep_out.drho(A), rep_in.drho(A)  # each built once: large for big reps
+            res = d_out @ W - W @ d_in
+            scale = norms * max(1.0, np.linalg.norm(d_out, 2), np.linalg.norm(d_in, 2))
             worst = max(worst, float(np.max(np.linalg.norm(res, axis=(1, 2)) / scale)))
     return worst
 
@@ -78,7 +78,9 @@ def _as_array(Q) -> np.ndarray:
     if hasattr(Q, "toarray"):
         return Q.toarray()
     if type(Q).__module__.startswith("sympy"):
-        return np.array(Q.evalf(), dtype=complex if Q.has(__import__("sympy").I) else float)
+        import sympy
+
+        return np.array(Q.evalf(), dtype=complex if Q.has(sympy.I) else float)
     return np.asarray(Q)
 
 

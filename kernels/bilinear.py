@@ -22,23 +22,14 @@ import torch
 from torch import nn
 
 from groupkit import Rep, solve, tensor
+from groupkit.solver import _summand_table
 
 __all__ = ["BilinearWeight"]
 
 
-def _summand_table(rep: Rep) -> list[tuple[Rep, np.ndarray]]:
-    """Distinct summands in order of first appearance, with the offsets of all their copies."""
-    table: dict[str, tuple[Rep, list[int]]] = {}
-    offset = 0
-    for s in rep.summands():
-        table.setdefault(s.key, (s, []))[1].append(offset)
-        offset += s.size
-    return [(s, np.array(offs)) for s, offs in table.values()]
-
-
-def _copies_index(offsets: np.ndarray, size: int) -> torch.Tensor:
+def _copies_index(offsets: list[int], size: int) -> np.ndarray:
     """Coordinates (copies, size) of every copy of a summand."""
-    return torch.as_tensor(offsets[:, None] + np.arange(size)[None, :], dtype=torch.long)
+    return np.asarray(offsets)[:, None] + np.arange(size)[None, :]
 
 
 class BilinearWeight(nn.Module):
@@ -66,9 +57,14 @@ class BilinearWeight(nn.Module):
                         raise ValueError("implicit kernels support real groups only.")
                     Qt = torch.as_tensor(Q.reshape(S.size, P.size, R.size, k))
                     self.register_buffer(f"Q{i}", Qt, persistent=False)
-                    self.register_buffer(f"o{i}", _copies_index(s_off, S.size), persistent=False)
-                    self.register_buffer(f"h{i}", _copies_index(p_off, P.size), persistent=False)
-                    self.register_buffer(f"r{i}", _copies_index(r_off, R.size), persistent=False)
+                    # Flat positions in W of this triple's entries, in the einsum's
+                    # (b, s, c, p, a, r) order, so forward needs one index_put for all triples.
+                    o = _copies_index(s_off, S.size)[:, :, None, None, None, None]
+                    h = _copies_index(p_off, P.size)[None, None, :, :, None, None]
+                    r = _copies_index(r_off, R.size)[None, None, None, None, :, :]
+                    pos = (o * rep_h.size + h) * rep_in.size + r
+                    self.register_buffer(f"pos{i}", torch.as_tensor(pos.ravel()),
+                                         persistent=False)
                     shape = (len(s_off), len(p_off), len(r_off), k)
                     self._specs.append((i, dim, shape))
                     dim += math.prod(shape)
@@ -84,17 +80,17 @@ class BilinearWeight(nn.Module):
 
     def forward(self) -> torch.Tensor:
         theta = self.weight
-        W = theta.new_zeros(self.rep_out.size, self.rep_h.size, self.rep_in.size)
+        vals, positions = [], []
         for i, start, (b, c, a, k) in self._specs:
             th = theta[start:start + b * c * a * k].reshape(b, c, a, k)
             Q = getattr(self, f"Q{i}").to(theta.dtype)
-            vals = torch.einsum("sprk,bcak->bscpar", Q, th)
-            o = getattr(self, f"o{i}")[:, :, None, None, None, None]
-            h = getattr(self, f"h{i}")[None, None, :, :, None, None]
-            r = getattr(self, f"r{i}")[None, None, None, None, :, :]
+            vals.append(torch.einsum("sprk,bcak->bscpar", Q, th).reshape(-1))
+            positions.append(getattr(self, f"pos{i}"))
+        W = theta.new_zeros(self.rep_out.size * self.rep_h.size * self.rep_in.size)
+        if vals:
             # Different triples write disjoint entries, so plain assignment is exact.
-            W = W.index_put((o, h, r), vals)
-        return W
+            W = W.index_put((torch.cat(positions),), torch.cat(vals))
+        return W.reshape(self.rep_out.size, self.rep_h.size, self.rep_in.size)
 
     def extra_repr(self) -> str:
         return f"{self.rep_h} × {self.rep_in} → {self.rep_out}, dim={self.dim}"

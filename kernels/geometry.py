@@ -67,6 +67,21 @@ def _snap(M: np.ndarray, tol: float = 1e-10) -> np.ndarray:
 
 
 @lru_cache(maxsize=64)
+def invariant_quadratic_forms(rep: Rep) -> np.ndarray:
+    """Symmetric invariant forms (m, n, n) of ``rep``, orthonormal (Frobenius): a basis of the
+    quadratic forms vᵀ F v that are G-invariant (from the solver's Hom(rep ⊗ rep, Scalar))."""
+    n = rep.size
+    Q = solve(tensor(rep, rep), Scalar).dense()  # (n², m): invariant bilinear forms
+    F = [Q[:, k].reshape(n, n) for k in range(Q.shape[1])]
+    F = [(f + f.T) / 2 for f in F]  # quadratic forms only see the symmetric part
+    F = [f.ravel() for f in F if np.linalg.norm(f) > 1e-8]
+    if not F:
+        return np.zeros((0, n, n))
+    _, s, Vt = np.linalg.svd(np.stack(F), full_matrices=False)
+    keep = Vt[: int(np.sum(s > 1e-8 * s[0]))].reshape(-1, n, n)
+    return (keep + keep.transpose(0, 2, 1)) / 2
+
+
 def space_geometry(space: Rep) -> SpaceGeometry:
     """The invariant forms and radius of ``space`` (cached per representation value)."""
     if not isinstance(space, Rep):
@@ -76,15 +91,8 @@ def space_geometry(space: Rep) -> SpaceGeometry:
     n = space.size
     if space.group is None or space == Scalar:
         return SpaceGeometry(space, np.eye(n)[None], np.eye(n), True)
-    Q = solve(tensor(space, space), Scalar).dense()  # (n², m): invariant bilinear forms
-    F = [Q[:, k].reshape(n, n) for k in range(Q.shape[1])]
-    F = [(f + f.T) / 2 for f in F]  # quadratic forms only see the symmetric part
-    F = [f for f in F if np.linalg.norm(f) > 1e-8]
-    if F:
-        U, s, Vt = np.linalg.svd(np.stack([f.ravel() for f in F]), full_matrices=False)
-        F = [Vt[k].reshape(n, n) for k in range(int(np.sum(s > 1e-8 * s[0])))]
-        F = [(f + f.T) / 2 for f in F]
-    forms = np.stack(F) if F else np.zeros((0, n, n))
+    forms = invariant_quadratic_forms(space)
+    F = list(forms)
     if not F:
         return SpaceGeometry(space, forms, None, False)
     # Projection of the identity onto span(F): equal to I when the action is orthogonal.

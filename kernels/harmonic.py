@@ -30,22 +30,6 @@ from .geometry import space_geometry
 __all__ = ["harmonic"]
 
 
-def _kron_power(m: np.ndarray, l: int) -> np.ndarray:
-    out = np.ones((1, 1), dtype=m.dtype)
-    for _ in range(l):
-        out = np.kron(out, m)
-    return out
-
-
-def _kron_sum(A: np.ndarray, l: int) -> np.ndarray:
-    """Σ_i 1⊗…⊗A⊗…⊗1 (A in slot i), the Lie-algebra action on the l-th tensor power."""
-    n = A.shape[0]
-    out = np.zeros((n ** l, n ** l), dtype=A.dtype)
-    for i in range(l):
-        out += np.kron(np.kron(np.eye(n ** i), A), np.eye(n ** (l - 1 - i)))
-    return out
-
-
 def _traceless_basis(space: Rep, l: int, M: np.ndarray) -> np.ndarray:
     """Orthonormal basis (n^l, s) of the symmetric rank-l tensors with zero M-trace."""
     n = space.size
@@ -80,11 +64,13 @@ def harmonic(space: Rep, l: int, *, name: str | None = None) -> Rep:
     P.setflags(write=False)
     G = space.group
 
+    power = space ** l
+
     def rho(g):
-        return P.T @ _kron_power(space.rho(g), l) @ P
+        return P.T @ power.rho(g) @ P
 
     def drho(A):
-        return P.T @ _kron_sum(space.drho(A), l) @ P
+        return P.T @ power.drho(A) @ P
 
     has_algebra = G.lie_algebra.shape[0] > 0
     return UserRep(G, rho, drho if has_algebra else None, size=P.shape[1],

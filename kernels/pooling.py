@@ -18,11 +18,12 @@
 
 from __future__ import annotations
 
-import numpy as np
 import torch
 from torch import nn
 
-from groupkit import Rep, Scalar, solve, tensor
+from groupkit import Rep, Scalar
+
+from .geometry import invariant_quadratic_forms
 
 __all__ = ["global_pool", "QuadraticInvariants", "InvariantReadout"]
 
@@ -47,20 +48,6 @@ def global_pool(x: torch.Tensor, batch: torch.Tensor | None = None, *, reduce: s
     return out
 
 
-def _forms(S: Rep) -> np.ndarray:
-    """Symmetric invariant forms (m, n, n) of a summand, orthonormal (Frobenius)."""
-    n = S.size
-    Q = solve(tensor(S, S), Scalar).dense()
-    F = [Q[:, k].reshape(n, n) for k in range(Q.shape[1])]
-    F = [(f + f.T) / 2 for f in F]
-    F = [f.ravel() for f in F if np.linalg.norm(f) > 1e-8]
-    if not F:
-        return np.zeros((0, n, n))
-    _, s, Vt = np.linalg.svd(np.stack(F), full_matrices=False)
-    keep = Vt[: int(np.sum(s > 1e-8 * s[0]))].reshape(-1, n, n)
-    return (keep + keep.transpose(0, 2, 1)) / 2
-
-
 class QuadraticInvariants(nn.Module):
     """(…, rep.size) → (…, n_out) invariants: scalar summands as they are, and vᵀ M_k v for every
     non-scalar summand copy v and invariant form M_k of its type."""
@@ -82,7 +69,8 @@ class QuadraticInvariants(nn.Module):
                 if name is None:
                     name = f"form{len(seen)}"
                     seen[S.key] = name
-                    self.register_buffer(name, torch.as_tensor(_forms(S)), persistent=False)
+                    forms = torch.as_tensor(invariant_quadratic_forms(S))
+                    self.register_buffer(name, forms, persistent=False)
                 m = getattr(self, name).shape[0]
                 self._specs.append((i, S.size, name))
                 n_out += m

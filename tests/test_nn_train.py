@@ -12,7 +12,8 @@ import torch
 import groupkit as gk
 from groupkit import datasets
 from groupkit.nn import uniform_rep
-from groupkit.nn.train import Standardized, build_model, main, train
+from groupkit.nn.train import (Standardized, _BestOnValidation, build_model, main, paper_epochs,
+                               train)
 from groupkit.testing import equivariance_error
 
 
@@ -29,6 +30,25 @@ def test_tiny_training_run_learns():
     after = train("o5", "emlp", epochs=15, **kw)
     assert after["test_mse"] < 0.5 * before
     assert after["steps"] == 30 and after["parameters"] > 0
+
+
+def test_best_on_validation_keeps_the_lowest_and_evaluates_every_k_steps():
+    vals = iter([3.0, 1.0, 2.0, 1.0])
+    keeper = _BestOnValidation(lambda: next(vals), every=2)
+    for step in range(1, 8):  # evaluated at 2, 4, 6 and the last step 7
+        keeper(step, 7, lambda step=step: f"state{step}")
+    assert (keeper.best, keeper.step, keeper.state) == (1.0, 7, "state7")
+
+
+def test_paper_epochs_follow_the_authors_schedule():
+    # the EMLP authors' raw results list 900 epochs at N = 1000, 300 at 3000, 90 at 10 000
+    assert [paper_epochs(n) for n in (30, 1000, 3000, 10000)] == [1000, 900, 300, 90]
+
+
+def test_validation_split_selects_a_checkpoint():
+    r = train("o5", "emlp", ntrain=100, nval=50, ntest=50, ch=24, layers=1, epochs=5, batch=50,
+              lr=3e-3, progress=False)
+    assert 1 <= r["best_step"] <= r["steps"] == 10 and np.isfinite(r["val_mse"])
 
 
 def test_cli_prints_table(capsys, tmp_path):
@@ -66,6 +86,6 @@ def test_uniform_rep_has_emlp_sizes(ch, group):
 @pytest.mark.filterwarnings("ignore:jax.sharding.PmapSharding is deprecated:DeprecationWarning")
 def test_emlp_reference_training_runs():
     """emlp's objax EMLP trains on groupkit's data (objax 1.8 touches a deprecated JAX name)."""
-    r = train("o5", "emlp-ref", ntrain=100, ntest=100, ch=32, layers=1, epochs=2, batch=50,
-              lr=3e-3, progress=False)
-    assert np.isfinite(r["test_mse"]) and r["steps"] == 4
+    r = train("o5", "emlp-ref", ntrain=100, nval=50, ntest=100, ch=32, layers=1, epochs=2,
+              batch=50, lr=3e-3, progress=False)
+    assert np.isfinite(r["test_mse"]) and r["steps"] == 4 and 1 <= r["best_step"] <= 4

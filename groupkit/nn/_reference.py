@@ -32,9 +32,12 @@ def _emlp_problem(data: datasets.Dataset):
     raise ValueError(f"no emlp counterpart for task {data.name!r}.")
 
 
-def train_emlp_reference(train_set: datasets.Dataset, test_set: datasets.Dataset,
-                         stats: datasets.Standardization, *, ch: int, layers: int, epochs: int,
-                         batch: int, lr: float, seed: int = 0, progress: bool = True) -> dict:
+def train_emlp_reference(train_set: datasets.Dataset, val_set: datasets.Dataset,
+                         test_set: datasets.Dataset, stats: datasets.Standardization, *,
+                         ch: int, layers: int, epochs: int, batch: int, lr: float,
+                         seed: int = 0, eval_every: int = 1, progress: bool = True) -> dict:
+    """Train emlp's EMLP as :func:`groupkit.nn.train.train` trains ours; with a non-empty
+    ``val_set``, report the checkpoint with the lowest validation MSE."""
     try:
         from bench._emlp_compat import patch_emlp  # the tqdm shim for emlp's Krylov solver
 
@@ -75,6 +78,21 @@ def train_emlp_reference(train_set: datasets.Dataset, test_set: datasets.Dataset
     Y = np.asarray(train_set.Y, dtype=np.float32)
     rng = np.random.default_rng(seed)
     n = len(X)
+
+    def mse(data):
+        total, count = 0.0, 0
+        for i in range(0, len(data), 1000):
+            x = np.asarray(data.X[i:i + 1000], dtype=np.float32)
+            y = np.asarray(data.Y[i:i + 1000], dtype=np.float32)
+            total += float(((np.asarray(predict_jit(x)) - y) ** 2).sum())
+            count += y.size
+        return total / count
+
+    from .train import _BestOnValidation
+
+    # JAX arrays are immutable, so holding the current values is a snapshot
+    keeper = _BestOnValidation(lambda: mse(val_set), eval_every) if len(val_set) else None
+    snapshot = lambda: [v.value for v in model.vars().values()]  # noqa: E731
     steps = epochs * math.ceil(n / batch)
     bar = tqdm(total=steps, desc=f"{train_set.name}/emlp-ref", disable=not progress,
                leave=False, file=sys.stderr)
@@ -89,18 +107,15 @@ def train_emlp_reference(train_set: datasets.Dataset, test_set: datasets.Dataset
             bar.update(1)
             if k % 10 == 0:
                 bar.set_postfix(loss=f"{float(v[0]):.3g}")
+            if keeper is not None:
+                keeper(k, steps, snapshot)
     bar.close()
     train_seconds = time.perf_counter() - t0 - build
-
-    def mse(data):
-        total, count = 0.0, 0
-        for i in range(0, len(data), 1000):
-            x = np.asarray(data.X[i:i + 1000], dtype=np.float32)
-            y = np.asarray(data.Y[i:i + 1000], dtype=np.float32)
-            total += float(((np.asarray(predict_jit(x)) - y) ** 2).sum())
-            count += y.size
-        return total / count
-
-    return {"test_mse": mse(test_set), "train_mse": mse(train_set), "build_seconds": build,
+    out = {}
+    if keeper is not None and keeper.state is not None:
+        for var, value in zip(model.vars().values(), keeper.state):
+            var.assign(value)
+        out = {"val_mse": keeper.best, "best_step": keeper.step}
+    return {**out, "test_mse": mse(test_set), "train_mse": mse(train_set), "build_seconds": build,
             "train_seconds": train_seconds,
             "parameters": int(sum(np.size(v.value) for v in model.vars().values()))}

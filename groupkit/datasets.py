@@ -22,6 +22,7 @@ from the split it is called on, as the paper does.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -82,8 +83,13 @@ class Dataset:
             start += s
         return out
 
-    def standardization(self) -> Standardization:
-        """Scalings estimated on this dataset that commute with the group action."""
+    def standardization(self, input_scale: float = 1.0) -> Standardization:
+        """Scalings estimated on this dataset that commute with the group action; the
+        standardised inputs are further multiplied by ``input_scale`` (> 0)."""
+        if not (isinstance(input_scale, (int, float)) and math.isfinite(input_scale)
+                and input_scale > 0):
+            raise ValueError(f"input_scale must be a positive finite number; got "
+                             f"{input_scale!r}.")
         n_in, n_out = self.X.shape[1], self.Y.shape[1]
         x_shift, x_scale = np.zeros(n_in), np.ones(n_in)
         if self.x_scaling == "vectors":
@@ -94,6 +100,7 @@ class Dataset:
             blocks = self.X.reshape(len(self), -1, 4)
             sq = np.abs((blocks @ ETA) * blocks).mean(axis=2)  # (N, particles)
             x_scale = np.repeat(np.sqrt(sq.mean(axis=0)), 4)
+        x_scale = x_scale / input_scale
         y_shift, y_scale = np.zeros(n_out), np.ones(n_out)
         if self.y_scaling:
             if any(s != Scalar for s in self.rep_out.summands()):

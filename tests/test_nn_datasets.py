@@ -114,3 +114,19 @@ def test_split_sizes_and_errors():
         datasets.make("qm9", 3)
     with pytest.raises(ValueError, match="positive integer"):
         datasets.make("o5", 0)
+
+
+@pytest.mark.parametrize("task", list(TARGETS))
+def test_input_scale_multiplies_the_standardised_inputs(task):
+    ds = datasets.make(task, 50, rng=3)
+    plain, scaled = ds.standardization(), ds.standardization(input_scale=0.25)
+    a = (ds.X - plain.x_shift) / plain.x_scale
+    b = (ds.X - scaled.x_shift) / scaled.x_scale
+    assert relative_error(b, 0.25 * a) < 1e-14
+    assert np.array_equal(plain.y_scale, scaled.y_scale)
+
+
+@pytest.mark.parametrize("bad", [0.0, -1.0, float("nan"), "3"])
+def test_input_scale_must_be_positive(bad):
+    with pytest.raises(ValueError, match="input_scale must be a positive"):
+        datasets.make("lorentz", 10, rng=0).standardization(bad)

@@ -51,6 +51,16 @@ def test_validation_split_selects_a_checkpoint():
     assert 1 <= r["best_step"] <= r["steps"] == 10 and np.isfinite(r["val_mse"])
 
 
+@pytest.mark.parametrize("extra,scale,lr", [([], 0.25, 5e-3), (["--lr", "1e-3"], 0.25, 1e-3),
+                                             (["--input-scale", "1"], 1.0, 5e-3)])
+def test_cli_applies_task_settings_unless_overridden(tmp_path, extra, scale, lr):
+    out = tmp_path / "r.json"
+    main(["--task", "lorentz", "--model", "mlp", "--ntrain", "40", "--ntest", "20", "--ch", "8",
+          "--epochs", "1", "--no-progress", "--json", str(out), *extra])
+    r = json.loads(out.read_text())[0]
+    assert (r["input_scale"], r["lr"]) == (scale, lr)
+
+
 def test_cli_prints_table(capsys, tmp_path):
     out = tmp_path / "r.json"
     main(["--task", "inertia", "--model", "mlp", "--ntrain", "100", "--ntest", "50", "--ch", "16",

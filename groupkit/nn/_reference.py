@@ -8,12 +8,12 @@ model, standardisation, optimiser (Adam), cosine schedule, batches and step coun
 from __future__ import annotations
 
 import math
-import sys
 import time
 
 import numpy as np
 
 from .. import datasets
+from .train import _BestOnValidation, _steps
 
 __all__ = ["train_emlp_reference"]
 
@@ -47,7 +47,6 @@ def train_emlp_reference(train_set: datasets.Dataset, val_set: datasets.Dataset,
     import jax.numpy as jnp
     import objax
     from emlp.nn import EMLP
-    from tqdm.auto import tqdm
 
     np.random.seed(seed)  # emlp's bilinear layers draw from numpy's global generator
     objax.random.DEFAULT_GENERATOR.seed(seed)
@@ -76,8 +75,6 @@ def train_emlp_reference(train_set: datasets.Dataset, val_set: datasets.Dataset,
     predict_jit = objax.Jit(predict, model.vars())
     X = np.asarray(train_set.X, dtype=np.float32)
     Y = np.asarray(train_set.Y, dtype=np.float32)
-    rng = np.random.default_rng(seed)
-    n = len(X)
 
     def mse(data):
         total, count = 0.0, 0
@@ -88,28 +85,17 @@ def train_emlp_reference(train_set: datasets.Dataset, val_set: datasets.Dataset,
             count += y.size
         return total / count
 
-    from .train import _BestOnValidation
-
     # JAX arrays are immutable, so holding the current values is a snapshot
     keeper = _BestOnValidation(lambda: mse(val_set), eval_every) if len(val_set) else None
     snapshot = lambda: [v.value for v in model.vars().values()]  # noqa: E731
-    steps = epochs * math.ceil(n / batch)
-    bar = tqdm(total=steps, desc=f"{train_set.name}/emlp-ref", disable=not progress,
-               leave=False, file=sys.stderr)
-    k = 0
-    for _ in range(epochs):
-        perm = rng.permutation(n)
-        for i in range(0, n, batch):
-            idx = perm[i:i + batch]
-            lr_now = lr * 0.5 * (1 + math.cos(math.pi * k / max(steps, 1)))
-            v = step(X[idx], Y[idx], lr_now)
-            k += 1
-            bar.update(1)
-            if k % 10 == 0:
-                bar.set_postfix(loss=f"{float(v[0]):.3g}")
-            if keeper is not None:
-                keeper(k, steps, snapshot)
-    bar.close()
+    steps = epochs * math.ceil(len(X) / batch)
+    for k, idx, lr_now, bar in _steps(len(X), batch, epochs, lr, seed,
+                                      desc=f"{train_set.name}/emlp-ref", progress=progress):
+        v = step(X[idx], Y[idx], lr_now)
+        if k % 10 == 0:
+            bar.set_postfix(loss=f"{float(v[0]):.3g}")
+        if keeper is not None:
+            keeper(k, steps, snapshot)
     train_seconds = time.perf_counter() - t0 - build
     out = {}
     if keeper is not None and keeper.state is not None:

@@ -119,6 +119,25 @@ def _batches(n: int, batch: int, rng: np.random.Generator):
     return [perm[i:i + batch] for i in range(0, n, batch)]
 
 
+def _steps(n: int, batch: int, epochs: int, lr: float, seed: int, *, desc: str,
+           progress: bool):
+    """One (step, batch indices, learning rate, progress bar) per optimiser step, steps counted
+    from 1: every epoch a fresh shuffle of the n samples (numpy generator seeded by ``seed``) cut
+    into batches, the learning rate on the cosine schedule. groupkit's trainer and emlp's take
+    their steps from here, so both see the same batches in the same order."""
+    from tqdm.auto import tqdm
+
+    rng = np.random.default_rng(seed)
+    total = epochs * math.ceil(n / batch)
+    with tqdm(total=total, desc=desc, disable=not progress, leave=False, file=sys.stderr) as bar:
+        step = 0
+        for _ in range(epochs):
+            for idx in _batches(n, batch, rng):
+                yield step + 1, idx, _cosine(lr, step, total), bar
+                step += 1
+                bar.update(1)
+
+
 def train(task: str, model_kind: str, *, ntrain: int, ntest: int, ch: int, layers: int,
           epochs: int, batch: int, lr: float, nval: int = 0, seed: int = 0,
           input_scale: float = 1.0, device: str = "cpu",
@@ -154,31 +173,22 @@ def train(task: str, model_kind: str, *, ntrain: int, ntest: int, ch: int, layer
     as_t = lambda a: torch.as_tensor(a, dtype=dtype, device=device)  # noqa: E731
     X, Y = as_t(train_set.X), as_t(train_set.Y)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
-    rng = np.random.default_rng(seed)
     keeper = _BestOnValidation(
         lambda: evaluate(model, val_set, dtype=dtype, device=device), every) if nval else None
     snapshot = lambda: {k: v.detach().clone() for k, v in model.state_dict().items()}  # noqa: E731
-    from tqdm.auto import tqdm
-
-    bar = tqdm(total=steps, desc=f"{task}/{model_kind}", disable=not progress, leave=False,
-               file=sys.stderr)
-    step = 0
-    for _ in range(epochs):
-        for idx in _batches(ntrain, batch, rng):
-            for group in opt.param_groups:
-                group["lr"] = _cosine(lr, step, steps)
-            idx_t = torch.as_tensor(idx, device=device)
-            loss = ((model(X[idx_t]) - Y[idx_t]) ** 2).mean()
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            step += 1
-            bar.update(1)
-            if step % 10 == 0:
-                bar.set_postfix(loss=f"{loss.item():.3g}")
-            if keeper is not None:
-                keeper(step, steps, snapshot)
-    bar.close()
+    for step, idx, lr_now, bar in _steps(ntrain, batch, epochs, lr, seed,
+                                         desc=f"{task}/{model_kind}", progress=progress):
+        for group in opt.param_groups:
+            group["lr"] = lr_now
+        idx_t = torch.as_tensor(idx, device=device)
+        loss = ((model(X[idx_t]) - Y[idx_t]) ** 2).mean()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        if step % 10 == 0:
+            bar.set_postfix(loss=f"{loss.item():.3g}")
+        if keeper is not None:
+            keeper(step, steps, snapshot)
     result["train_seconds"] = time.perf_counter() - t0 - result["build_seconds"]
     if keeper is not None and keeper.state is not None:
         model.load_state_dict(keeper.state)
@@ -271,12 +281,9 @@ def main(argv=None) -> list[dict]:
 
     if args.threads:
         torch.set_num_threads(args.threads)
-    base = dict(PAPER if args.full else DEFAULTS)
-    for k in base:
-        if getattr(args, k, None) is not None:
-            base[k] = getattr(args, k)
-    if base["epochs"] is None:
-        base["epochs"] = paper_epochs(base["ntrain"])
+    # precedence: the budget's defaults < the task's settings (groupkit's models) < the command line
+    base = {**(PAPER if args.full else DEFAULTS), "input_scale": 1.0}
+    given = {k: getattr(args, k) for k in base if getattr(args, k, None) is not None}
     tasks = list(datasets.TASKS) if args.task == "all" else [args.task]
     models = ["emlp", "mlp"] if args.model == "all" else [args.model]
     if args.reference and "emlp-ref" not in models:
@@ -290,12 +297,10 @@ def main(argv=None) -> list[dict]:
     results = []
     for task in tasks:
         for kind in models:
-            kw = dict(base, input_scale=1.0)
-            if kind != "emlp-ref":
-                kw.update(TASK_SETTINGS.get(task, {}))
-            for key in ("input_scale", "lr"):
-                if getattr(args, key) is not None:
-                    kw[key] = getattr(args, key)
+            tuned = TASK_SETTINGS.get(task, {}) if kind != "emlp-ref" else {}
+            kw = {**base, **tuned, **given}
+            if kw["epochs"] is None:
+                kw["epochs"] = paper_epochs(kw["ntrain"])
             r = train(task, kind, seed=args.seed, device=args.device, dtype=dtype,
                       progress=not args.no_progress, **kw)
             results.append(r)

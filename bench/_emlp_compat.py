@@ -32,6 +32,13 @@ Usage::
     from emlp.reps import V
     (V(S(10)) ** 2 >> V(S(10)) ** 2).equivariant_basis()
 
+A second shim concerns objax 1.8.0 (emlp's layer library) on jax >= 0.10, which removed
+``jax.sharding.PmapSharding``. objax only uses that name in an ``isinstance`` check when a
+variable is assigned (``objax.util.check.split_shape_and_device``), to recognise arrays
+replicated by ``pmap``. ``patch_emlp()`` gives jax a placeholder class of that name when it
+lacks one: no array is an instance of it, which is the truth on a jax without pmap sharding.
+This lets the emlp reference run on GPU machines whose jax is newer than the pinned extra.
+
 Importing this module does not import emlp (it is an optional extra); call
 ``patch_emlp()`` before the first Krylov solve.
 """
@@ -77,6 +84,13 @@ def patch_emlp():
 
     Raises ``ImportError`` if emlp (``pip install -e '.[emlp]'``) is not installed.
     """
+    import jax.sharding
+
+    with warnings.catch_warnings():  # jax 0.9 still has it, behind a DeprecationWarning
+        warnings.simplefilter("ignore", DeprecationWarning)
+        missing = not hasattr(jax.sharding, "PmapSharding")
+    if missing:
+        jax.sharding.PmapSharding = type("PmapSharding", (), {"__module__": __name__})
     import emlp
     import emlp.reps.representation as rep_mod
 

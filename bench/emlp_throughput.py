@@ -18,6 +18,11 @@ threads, load average. ``--json PATH`` saves everything.
     .venv/bin/python bench/emlp_throughput.py                 # both libraries, 2 threads
     .venv/bin/python bench/emlp_throughput.py --no-emlp       # groupkit only
     .venv/bin/python bench/emlp_throughput.py --threads 1 --repeats 10
+    python bench/emlp_throughput.py --device cuda --compile   # on a GPU, plus torch.compile
+
+On ``--device cuda`` every model and batch lives on the GPU and each timed call ends with
+``torch.cuda.synchronize()``; ``--compile`` adds groupkit's EMLP under ``torch.compile`` (default
+backend) as one more row.
 """
 
 from __future__ import annotations
@@ -61,23 +66,26 @@ def machine(threads: int) -> dict:
     return info
 
 
-def timeit(fn, repeats: int, warmup: int = 2) -> tuple[float, list[float]]:
+def timeit(fn, repeats: int, warmup: int = 2, sync=lambda: None) -> tuple[float, list[float]]:
+    """Median wall time of ``fn(); sync()`` (``sync`` waits for queued GPU work)."""
     for _ in range(warmup):
         fn()
+    sync()
     times = []
     for _ in range(repeats):
         t = time.perf_counter()
         fn()
+        sync()
         times.append(time.perf_counter() - t)
     return statistics.median(times), times
 
 
-def build_groupkit(ch: int, layers: int, *, bilinear: bool = True):
+def build_groupkit(ch: int, layers: int, *, bilinear: bool = True, device: str = "cpu"):
     from groupkit import O, V, Scalar
     from groupkit.nn import EMLP
 
     G = O(5)
-    return EMLP(2 * V(G), Scalar, G, ch=ch, num_layers=layers, bilinear=bilinear)
+    return EMLP(2 * V(G), Scalar, G, ch=ch, num_layers=layers, bilinear=bilinear, device=device)
 
 
 def cold_groupkit_build(ch: int, layers: int) -> float:
@@ -133,6 +141,8 @@ def main(argv=None) -> dict:
     ap.add_argument("--ch", type=int, default=384)
     ap.add_argument("--layers", type=int, default=3)
     ap.add_argument("--no-emlp", action="store_true", help="skip emlp even when installed")
+    ap.add_argument("--device", default="cpu", help="cpu or cuda (models and batches there)")
+    ap.add_argument("--compile", action="store_true", help="also time torch.compile(groupkit)")
     ap.add_argument("--json", type=Path, help="write the results here")
     args = ap.parse_args(argv)
 
@@ -140,7 +150,11 @@ def main(argv=None) -> dict:
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
+    dev = torch.device(args.device)
     res: dict = {"machine": machine(args.threads), "config": vars(args) | {"json": str(args.json)}}
+    sync = (lambda: None) if dev.type == "cpu" else torch.cuda.synchronize
+    if dev.type == "cuda":
+        res["machine"]["gpu"] = torch.cuda.get_device_name(dev)
 
     def fwd_bwd(model, x):
         def step():
@@ -152,24 +166,33 @@ def main(argv=None) -> dict:
     builds = [cold_groupkit_build(args.ch, args.layers) for _ in range(args.repeats_build)]
     res["groupkit_build_s"] = statistics.median(builds)
     res["groupkit_build_all_s"] = builds
-    model = build_groupkit(args.ch, args.layers)
+    model = build_groupkit(args.ch, args.layers, device=args.device)
     nparams = sum(p.numel() for p in model.parameters())
     res["groupkit_parameters"] = nparams
     res["hidden"] = str(model.hidden[0])
-    x = torch.randn(args.batch, model.rep_in.size)
+    x = torch.randn(args.batch, model.rep_in.size, device=dev)
 
     # -- forward+backward ----------------------------------------------------------------------
-    res["groupkit_fwd_bwd_s"], res["groupkit_fwd_bwd_all_s"] = timeit(fwd_bwd(model, x),
-                                                                      args.repeats)
+    res["groupkit_fwd_bwd_s"], res["groupkit_fwd_bwd_all_s"] = timeit(
+        fwd_bwd(model, x), args.repeats, sync=sync)
     with torch.no_grad():
-        res["groupkit_fwd_s"], _ = timeit(lambda: model(x), args.repeats)
-    off = build_groupkit(args.ch, args.layers, bilinear=False)
-    res["groupkit_nobilinear_fwd_bwd_s"], _ = timeit(fwd_bwd(off, x), max(args.repeats, 10))
+        res["groupkit_fwd_s"], _ = timeit(lambda: model(x), args.repeats, sync=sync)
+    if args.compile:
+        t = time.perf_counter()
+        compiled = torch.compile(model)
+        fwd_bwd(compiled, x)()
+        sync()
+        res["groupkit_compile_s"] = time.perf_counter() - t
+        res["groupkit_compiled_fwd_bwd_s"], _ = timeit(fwd_bwd(compiled, x), args.repeats,
+                                                       sync=sync)
+    off = build_groupkit(args.ch, args.layers, bilinear=False, device=args.device)
+    res["groupkit_nobilinear_fwd_bwd_s"], _ = timeit(fwd_bwd(off, x), max(args.repeats, 10),
+                                                     sync=sync)
     widths = [model.rep_in.size] + [blk.linear.rep_out.size for blk in model.network[:-1]] + [
         model.rep_out.size]
     res["plain_mlp_widths"] = widths
-    mlp = plain_mlp(widths)
-    res["plain_mlp_fwd_bwd_s"], _ = timeit(fwd_bwd(mlp, x), max(args.repeats, 10))
+    mlp = plain_mlp(widths).to(dev)
+    res["plain_mlp_fwd_bwd_s"], _ = timeit(fwd_bwd(mlp, x), max(args.repeats, 10), sync=sync)
 
     have_emlp = False
     if not args.no_emlp:
@@ -180,14 +203,22 @@ def main(argv=None) -> dict:
             res["emlp_error"] = f"emlp not importable: {e}"
     if have_emlp:
         res["emlp_parameters"] = sum(p.numel() for p in emodel.parameters())
-        res["emlp_fwd_bwd_s"], res["emlp_fwd_bwd_all_s"] = timeit(fwd_bwd(emodel, x),
-                                                                  args.repeats)
+        try:
+            emodel = emodel.to(dev)
+            res["emlp_fwd_bwd_s"], res["emlp_fwd_bwd_all_s"] = timeit(
+                fwd_bwd(emodel, x), args.repeats, sync=sync)
+        except Exception as e:  # emlp's torch bridge may not run on this device
+            res["emlp_error"] = f"emlp forward+backward on {dev} failed: {e!r}"[:500]
+            have_emlp = False
     res["machine"]["loadavg_end"] = os.getloadavg() if hasattr(os, "getloadavg") else None
 
     # -- report --------------------------------------------------------------------------------
     m = res["machine"]
     print(f"machine: {m['platform']}, {m['cpu_count']} CPUs, torch {m['torch']} "
-          f"({m['torch_threads']} threads), load {m['loadavg_start']} → {m['loadavg_end']}")
+          f"({m['torch_threads']} threads), load {m['loadavg_start']} → {m['loadavg_end']}"
+          + (f"; device {args.device} ({m['gpu']})" if "gpu" in m else ""))
+    if "emlp_error" in res:
+        print(res["emlp_error"])
     print(f"model: O(5) 2V → 1, hidden {res['hidden']} (+gates), {args.layers} layers, "
           f"batch {args.batch}; groupkit {nparams} parameters"
           + (f", emlp {res['emlp_parameters']}" if have_emlp else ""))
@@ -200,6 +231,9 @@ def main(argv=None) -> dict:
              f"{res['emlp_fwd_bwd_s'] / res['groupkit_fwd_bwd_s']:.0f}× (target ≥ 50×)"
              if have_emlp else ""))
     print(f"forward only               groupkit {res['groupkit_fwd_s'] * 1e3:.1f} ms")
+    if args.compile:
+        print(f"torch.compile fwd+bwd      groupkit {res['groupkit_compiled_fwd_bwd_s'] * 1e3:.2f}"
+              f" ms (compiled in {res['groupkit_compile_s']:.1f} s)")
     ratio = res["groupkit_nobilinear_fwd_bwd_s"] / res["plain_mlp_fwd_bwd_s"]
     print(f"bilinear off vs plain MLP  groupkit {res['groupkit_nobilinear_fwd_bwd_s'] * 1e3:.1f}"
           f" ms   torch.nn {res['plain_mlp_fwd_bwd_s'] * 1e3:.1f} ms   ratio {ratio:.2f} "

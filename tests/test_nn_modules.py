@@ -13,8 +13,8 @@ import torch
 import groupkit as gk
 from groupkit import Scalar, T, V
 from groupkit.nn import (
-    EMLP, MLP, EquivariantBilinear, EquivariantLinear, GatedNonlinearity, gated, num_gates,
-    tensor_rank_counts, uniform_rep,
+    EMLP, MLP, EquivariantBilinear, EquivariantLinear, GatedNonlinearity, NormNonlinearity, gated,
+    num_gates, tensor_rank_counts, uniform_rep,
 )
 
 
@@ -135,6 +135,20 @@ def test_batch_shapes():
     assert model(x).shape == (2, 5, 3)
     assert torch.allclose(model(x).reshape(10, 3), model(x.reshape(10, 3)))
     assert model(x[0, 0]).shape == (3,)
+
+
+@pytest.mark.parametrize("group", ["O(5)", "SU(2)"])
+def test_device_argument_places_every_tensor(group):
+    """device= puts every parameter and buffer there (checked on the meta device, which needs
+    no GPU): nothing is left on the CPU to fail at the first forward on CUDA."""
+    G = gk.O(5) if group == "O(5)" else gk.SU(2)
+    ch = 100 if group == "O(5)" else 2 * Scalar + V(G) + V(G) * V(G).T
+    modules = [EMLP(V(G), V(G), G, ch=ch, num_layers=2, device="meta")]
+    if group == "O(5)":
+        modules.append(NormNonlinearity(Scalar + V(G), device="meta"))
+    for m in modules:
+        off = [n for n, t in [*m.named_parameters(), *m.named_buffers()] if t.device.type != "meta"]
+        assert not off, f"left on the CPU: {off}"
 
 
 def test_torch_compile():

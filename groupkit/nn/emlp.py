@@ -130,7 +130,7 @@ class EMLPBlock(nn.Module):
         self.linear = EquivariantLinear(rep_in, g, dtype=dtype, device=device)
         self.bilinear = EquivariantBilinear(g, g, dtype=dtype, device=device,
                                             **(bilinear_options or {})) if bilinear else None
-        self.nonlinearity = GatedNonlinearity(rep_out)
+        self.nonlinearity = GatedNonlinearity(rep_out, device=device)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h = self.linear(x)

@@ -52,9 +52,10 @@ def gated(rep: Rep) -> Rep:
 
 class GatedNonlinearity(nn.Module):
     """gated(rep) → rep: non-scalar summands times sigmoid of their gate; scalars through
-    ``activation`` (SiLU by default). Input (..., gated(rep).size) → (..., rep.size)."""
+    ``activation`` (SiLU by default). Input (..., gated(rep).size) → (..., rep.size).
+    ``device``: where its index buffers live (they move with ``.to``)."""
 
-    def __init__(self, rep: Rep, activation: nn.Module | None = None):
+    def __init__(self, rep: Rep, activation: nn.Module | None = None, *, device=None):
         super().__init__()
         self.rep_out = rep
         self.rep_in = gated(rep)
@@ -65,9 +66,11 @@ class GatedNonlinearity(nn.Module):
         gate_of = np.full(rep.size, -1, dtype=np.int64)
         for j, (start, size) in enumerate(blocks):
             gate_of[start:start + size] = rep.size + j
-        self.register_buffer("gate_index", torch.as_tensor(np.where(gate_of < 0, 0, gate_of)),
+        self.register_buffer("gate_index", torch.as_tensor(np.where(gate_of < 0, 0, gate_of),
+                                                           device=device),
                              persistent=False)
-        self.register_buffer("is_scalar", torch.as_tensor(gate_of < 0), persistent=False)
+        self.register_buffer("is_scalar", torch.as_tensor(gate_of < 0, device=device),
+                             persistent=False)
         # The default path (SiLU, real inputs) works on runs of summands with slices and
         # broadcasting instead of a gather, whose backward (an indexed scatter) would cost more
         # than the rest of the layer: ("s", start, length) is a run of scalars, through SiLU;
@@ -116,22 +119,24 @@ class GatedNonlinearity(nn.Module):
 
 class NormNonlinearity(nn.Module):
     """rep → rep: v ↦ v · σ(‖v‖_M + b) per non-scalar summand (b learnable), scalars through
-    ``activation``. Needs an invariant positive-definite form on each summand."""
+    ``activation``. Needs an invariant positive-definite form on each summand. ``dtype`` and
+    ``device`` are those of the bias b (the buffers follow ``device``)."""
 
-    def __init__(self, rep: Rep, activation: nn.Module | None = None):
+    def __init__(self, rep: Rep, activation: nn.Module | None = None, *,
+                 dtype: torch.dtype | None = None, device=None):
         super().__init__()
         self.rep_in = self.rep_out = rep
         self._size_in = rep.size
         self.activation = activation if activation is not None else nn.SiLU()
         scalars, blocks = _nonscalar_blocks(rep)
         self.blocks = blocks
-        self.register_buffer("scalar_index", torch.as_tensor(scalars, dtype=torch.long),
-                             persistent=False)
+        self.register_buffer("scalar_index", torch.as_tensor(scalars, dtype=torch.long,
+                                                             device=device), persistent=False)
         summands = [s for s in rep.summands() if s != Scalar]
         for j, s in enumerate(summands):
-            self.register_buffer(f"form{j}", torch.as_tensor(_invariant_form(s)),
+            self.register_buffer(f"form{j}", torch.as_tensor(_invariant_form(s), device=device),
                                  persistent=False)
-        self.bias = nn.Parameter(torch.zeros(len(blocks)))
+        self.bias = nn.Parameter(torch.zeros(len(blocks), dtype=dtype, device=device))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_input(x, self.rep_in, self, ref=self.bias, size=self._size_in)

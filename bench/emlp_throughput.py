@@ -143,6 +143,8 @@ def main(argv=None) -> dict:
     ap.add_argument("--no-emlp", action="store_true", help="skip emlp even when installed")
     ap.add_argument("--device", default="cpu", help="cpu or cuda (models and batches there)")
     ap.add_argument("--compile", action="store_true", help="also time torch.compile(groupkit)")
+    ap.add_argument("--compile-mode", default=None,
+                    help="torch.compile mode, e.g. reduce-overhead (CUDA graphs) on a GPU")
     ap.add_argument("--json", type=Path, help="write the results here")
     args = ap.parse_args(argv)
 
@@ -179,7 +181,7 @@ def main(argv=None) -> dict:
         res["groupkit_fwd_s"], _ = timeit(lambda: model(x), args.repeats, sync=sync)
     if args.compile:
         t = time.perf_counter()
-        compiled = torch.compile(model)
+        compiled = torch.compile(model, mode=args.compile_mode)
         fwd_bwd(compiled, x)()
         sync()
         res["groupkit_compile_s"] = time.perf_counter() - t
@@ -233,7 +235,8 @@ def main(argv=None) -> dict:
     print(f"forward only               groupkit {res['groupkit_fwd_s'] * 1e3:.1f} ms")
     if args.compile:
         print(f"torch.compile fwd+bwd      groupkit {res['groupkit_compiled_fwd_bwd_s'] * 1e3:.2f}"
-              f" ms (compiled in {res['groupkit_compile_s']:.1f} s)")
+              f" ms (mode {args.compile_mode or 'default'}, compiled in "
+              f"{res['groupkit_compile_s']:.1f} s)")
     ratio = res["groupkit_nobilinear_fwd_bwd_s"] / res["plain_mlp_fwd_bwd_s"]
     print(f"bilinear off vs plain MLP  groupkit {res['groupkit_nobilinear_fwd_bwd_s'] * 1e3:.1f}"
           f" ms   torch.nn {res['plain_mlp_fwd_bwd_s'] * 1e3:.1f} ms   ratio {ratio:.2f} "

@@ -5,6 +5,7 @@
 # bench/results/train_full.json.
 #
 #   bash bench/gpu_check.sh [OUTDIR] [REF_SECONDS]
+#   SEEDS="3" COMPILE_MODE=reduce-overhead BENCH_ARGS=--no-emlp bash bench/gpu_check.sh OUT 200
 #
 # Expects torch (with CUDA) and, for the emlp parts, emlp + objax + jax importable. The bench
 # runs alone first so nothing else competes for the GPU while it times; then the tests and three
@@ -14,6 +15,8 @@
 set -u
 out=${1:-bench/results/gpu}
 ref_seconds=${2:-300}
+seeds=${SEEDS:-1 2 3}
+compile_mode=${COMPILE_MODE:+--compile-mode $COMPILE_MODE}
 mkdir -p "$out"
 # highest: no TF32 in emlp's float32 matmuls, as on the CPU and as in the paper's era
 export JAX_DEFAULT_MATMUL_PRECISION=highest
@@ -25,13 +28,13 @@ export PYTHONUNBUFFERED=1 XLA_PYTHON_CLIENT_PREALLOCATE=false PYTHONPATH=${PYTHO
 } | tee "$out/machine.txt"
 
 echo ">> throughput (GPU alone)"
-timeout 150 python3 bench/emlp_throughput.py --device cuda --compile --repeats 20 \
+timeout 150 python3 bench/emlp_throughput.py --device cuda --compile $compile_mode --repeats 20 ${BENCH_ARGS:-} \
     --json "$out/emlp_throughput_cuda.json" 2>&1 | tail -12
 
 echo ">> emlp reference trainings (background) and CUDA tests"
 for task in o5 inertia lorentz; do
     (end=$((SECONDS + ref_seconds))
-     for seed in 1 2 3; do
+     for seed in $seeds; do
          left=$((end - SECONDS)); [ "$left" -gt 20 ] || break
          timeout "$left" python3 -m groupkit.nn.train --task "$task" --model emlp-ref --full \
              --seed "$seed" --no-progress --json "$out/ref_$task.json"

@@ -69,7 +69,8 @@ def _snap(M: np.ndarray, tol: float = 1e-10) -> np.ndarray:
 @lru_cache(maxsize=64)
 def invariant_quadratic_forms(rep: Rep) -> np.ndarray:
     """Symmetric invariant forms (m, n, n) of ``rep``, orthonormal (Frobenius): a basis of the
-    quadratic forms vᵀ F v that are G-invariant (from the solver's Hom(rep ⊗ rep, Scalar))."""
+    quadratic forms vᵀ F v that are G-invariant (from the solver's Hom(rep ⊗ rep, Scalar)).
+    Cached: the array is shared, so copy it before changing it."""
     n = rep.size
     Q = solve(tensor(rep, rep), Scalar).dense()  # (n², m): invariant bilinear forms
     F = [Q[:, k].reshape(n, n) for k in range(Q.shape[1])]
@@ -82,6 +83,7 @@ def invariant_quadratic_forms(rep: Rep) -> np.ndarray:
     return (keep + keep.transpose(0, 2, 1)) / 2
 
 
+@lru_cache(maxsize=64)
 def space_geometry(space: Rep) -> SpaceGeometry:
     """The invariant forms and radius of ``space`` (cached per representation value)."""
     if not isinstance(space, Rep):

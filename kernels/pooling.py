@@ -69,7 +69,7 @@ class QuadraticInvariants(nn.Module):
                 if name is None:
                     name = f"form{len(seen)}"
                     seen[S.key] = name
-                    forms = torch.as_tensor(invariant_quadratic_forms(S))
+                    forms = torch.tensor(invariant_quadratic_forms(S))  # a copy of the cached array
                     self.register_buffer(name, forms, persistent=False)
                 m = getattr(self, name).shape[0]
                 self._specs.append((i, S.size, name))

@@ -7,13 +7,12 @@ model, standardisation, optimiser (Adam), cosine schedule, batches and step coun
 
 from __future__ import annotations
 
-import math
 import time
 
 import numpy as np
 
 from .. import datasets
-from .train import _BestOnValidation, _steps
+from .train import _BestOnValidation, _steps, total_steps
 
 __all__ = ["train_emlp_reference"]
 
@@ -88,7 +87,7 @@ def train_emlp_reference(train_set: datasets.Dataset, val_set: datasets.Dataset,
     # JAX arrays are immutable, so holding the current values is a snapshot
     keeper = _BestOnValidation(lambda: mse(val_set), eval_every) if len(val_set) else None
     snapshot = lambda: [v.value for v in model.vars().values()]  # noqa: E731
-    steps = epochs * math.ceil(len(X) / batch)
+    steps = total_steps(len(X), batch, epochs)
     for k, idx, lr_now, bar in _steps(len(X), batch, epochs, lr, seed,
                                       desc=f"{train_set.name}/emlp-ref", progress=progress):
         v = step(X[idx], Y[idx], lr_now)

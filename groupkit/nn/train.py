@@ -119,6 +119,12 @@ def _batches(n: int, batch: int, rng: np.random.Generator):
     return [perm[i:i + batch] for i in range(0, n, batch)]
 
 
+def total_steps(n: int, batch: int, epochs: int) -> int:
+    """Optimiser steps of ``epochs`` passes over n samples in batches of ``batch`` (the last
+    batch of an epoch may be short)."""
+    return epochs * math.ceil(n / batch)
+
+
 def _steps(n: int, batch: int, epochs: int, lr: float, seed: int, *, desc: str,
            progress: bool):
     """One (step, batch indices, learning rate, progress bar) per optimiser step, steps counted
@@ -128,7 +134,7 @@ def _steps(n: int, batch: int, epochs: int, lr: float, seed: int, *, desc: str,
     from tqdm.auto import tqdm
 
     rng = np.random.default_rng(seed)
-    total = epochs * math.ceil(n / batch)
+    total = total_steps(n, batch, epochs)
     with tqdm(total=total, desc=desc, disable=not progress, leave=False, file=sys.stderr) as bar:
         step = 0
         for _ in range(epochs):
@@ -150,7 +156,7 @@ def train(task: str, model_kind: str, *, ntrain: int, ntest: int, ch: int, layer
     full = datasets.make(task, ntrain + nval + ntest, rng=seed)
     train_set, val_set, test_set = full.split(ntrain, nval, ntest)
     stats = train_set.standardization(input_scale)
-    steps = epochs * math.ceil(ntrain / batch)
+    steps = total_steps(ntrain, batch, epochs)
     every = max(1, steps // 100)
     result = {"task": task, "model": model_kind, "ntrain": ntrain, "nval": nval, "ntest": ntest,
               "ch": ch, "layers": layers, "epochs": epochs, "batch": batch, "lr": lr,

@@ -12,8 +12,8 @@
 
 Each returns a :class:`Dataset` (X (N, rep_in.size), Y (N, rep_out.size), float64, with its
 representations and group). :meth:`Dataset.standardization` computes input/output scalings that
-commute with the group (one positive scale per vector, a mean shift only for invariant outputs),
-from the split it is called on, as the paper does.
+commute with the group (one positive scale per vector; for outputs, the mean's invariant part as
+shift and one scale per summand), from the split it is called on, as the paper does.
 
 >>> ds = o5_synthetic(8, rng=0)
 >>> ds.X.shape, ds.Y.shape, ds.rep_in, ds.group
@@ -32,8 +32,9 @@ from .catalogue import O, Lorentz
 from .groups import Group
 from .reps import Rep, Scalar, T, V
 
-__all__ = ["Dataset", "Standardization", "o5_synthetic", "inertia", "particle_scattering",
-           "o5_target", "inertia_target", "scattering_target", "minkowski_dot", "TASKS", "make"]
+__all__ = ["Dataset", "Standardization", "output_scaling", "o5_synthetic", "inertia",
+           "particle_scattering", "o5_target", "inertia_target", "scattering_target",
+           "minkowski_dot", "TASKS", "make"]
 
 ETA = np.diag([1.0, -1.0, -1.0, -1.0])
 
@@ -61,7 +62,8 @@ class Dataset:
     rep_out: Rep
     group: Group
     # how to scale inputs: "vectors" (one RMS scale per vector), "minkowski" (per four-vector,
-    # by the mean |Minkowski square|) or "none"; and whether to shift/scale invariant outputs
+    # by the mean |Minkowski square|) or "none"; and whether to shift/scale the outputs by
+    # default (the paper does for invariant outputs and not for the inertia tensor)
     x_scaling: str = "none"
     y_scaling: bool = False
 
@@ -83,9 +85,13 @@ class Dataset:
             start += s
         return out
 
-    def standardization(self, input_scale: float = 1.0) -> Standardization:
+    def standardization(self, input_scale: float = 1.0, *,
+                        y_scaling: bool | None = None) -> Standardization:
         """Scalings estimated on this dataset that commute with the group action; the
-        standardised inputs are further multiplied by ``input_scale`` (> 0)."""
+        standardised inputs are further multiplied by ``input_scale`` (> 0). ``y_scaling``
+        (default: the dataset's own choice) shifts the outputs by the invariant part of their
+        mean and divides each summand of rep_out by its RMS about that shift (for scalar
+        outputs: the mean and standard deviation of each coordinate)."""
         if not (isinstance(input_scale, (int, float)) and math.isfinite(input_scale)
                 and input_scale > 0):
             raise ValueError(f"input_scale must be a positive finite number; got "
@@ -102,11 +108,31 @@ class Dataset:
             x_scale = np.repeat(np.sqrt(sq.mean(axis=0)), 4)
         x_scale = x_scale / input_scale
         y_shift, y_scale = np.zeros(n_out), np.ones(n_out)
-        if self.y_scaling:
-            if any(s != Scalar for s in self.rep_out.summands()):
-                raise ValueError("output standardisation is defined only for invariant outputs.")
-            y_shift, y_scale = self.Y.mean(axis=0), self.Y.std(axis=0)
+        if self.y_scaling if y_scaling is None else y_scaling:
+            y_shift, y_scale = output_scaling(self.Y, self.rep_out)
         return Standardization(x_shift, x_scale, y_shift, y_scale)
+
+
+def output_scaling(Y: np.ndarray, rep: Rep) -> tuple[np.ndarray, np.ndarray]:
+    """(shift, scale), each (rep.size,), for targets Y (N, rep.size) of ``rep``: shift is the
+    orthogonal projection of the mean onto the invariant vectors of rep (the only shifts that
+    commute with the group), scale the RMS of Y − shift over each summand of rep (a constant on
+    every summand commutes with the group); a summand that is constant gets scale 1."""
+    if rep.is_complex:
+        raise ValueError(f"output scaling is defined for real representations; {rep} is complex.")
+    from .solver import equivariant_basis
+
+    Q = np.real(equivariant_basis(Scalar, rep))  # (rep.size, r), orthonormal columns
+    shift = Q @ (Q.T @ Y.mean(axis=0))
+    centred = Y - shift
+    scale = np.ones(rep.size)
+    start = 0
+    for part in rep.summands():
+        rms = math.sqrt(float((centred[:, start:start + part.size] ** 2).mean()))
+        if rms > 0:
+            scale[start:start + part.size] = rms
+        start += part.size
+    return shift, scale
 
 
 def _rng(rng) -> np.random.Generator:

@@ -10,6 +10,7 @@ import sys
 import numpy as np
 import pytest
 
+import groupkit as gk
 from groupkit import datasets
 from groupkit.testing import relative_error
 
@@ -87,10 +88,11 @@ def test_targets_are_equivariant(task):
         assert relative_error(f(gx), ds.Y @ ds.rep_out.rho(g).T) < 1e-9
 
 
+@pytest.mark.parametrize("y_scaling", [None, True])
 @pytest.mark.parametrize("task", list(TARGETS))
-def test_standardization_commutes_with_the_group(task):
+def test_standardization_commutes_with_the_group(task, y_scaling):
     ds = datasets.make(task, 400, rng=6)
-    st = ds.standardization()
+    st = ds.standardization(y_scaling=y_scaling)
     assert np.all(st.x_scale > 0) and np.all(st.y_scale > 0)
     for g in ds.group.samples(3, rng=7):
         rin, rout = ds.rep_in.rho(g), ds.rep_out.rho(g)
@@ -102,6 +104,39 @@ def test_standardization_commutes_with_the_group(task):
         a = (y @ rout.T) * st.y_scale + st.y_shift
         b = (y * st.y_scale + st.y_shift) @ rout.T
         assert relative_error(a, b) < 1e-12
+
+
+def test_output_scaling_of_invariant_outputs_is_mean_and_std():
+    ds = datasets.make("o5", 300, rng=1)
+    shift, scale = datasets.output_scaling(ds.Y, ds.rep_out)
+    assert relative_error(shift, ds.Y.mean(axis=0)) < 1e-12
+    assert relative_error(scale, ds.Y.std(axis=0)) < 1e-12
+
+
+def test_output_scaling_centres_the_invariant_part_and_whitens_each_summand():
+    """Targets of 2 + V + V⊗V for O(3) with a non-zero mean in every coordinate: after scaling,
+    the mean has no invariant part left (its scalar and ∝ I parts vanish, the vector part
+    stays, since no shift of a vector commutes with O(3)), and every summand has RMS 1."""
+    G = gk.O(3)
+    rep = 2 * gk.Scalar + gk.V(G) + gk.V(G) ** 2
+    rng = np.random.default_rng(0)
+    Y = rng.normal(size=(500, rep.size)) * rng.uniform(0.5, 4, rep.size) + rng.normal(
+        size=rep.size) * 5
+    shift, scale = datasets.output_scaling(Y, rep)
+    Z = (Y - shift) / scale
+    m = Z.mean(axis=0)
+    assert abs(m[0]) < 1e-12 and abs(m[1]) < 1e-12 and abs(np.trace(m[5:].reshape(3, 3))) < 1e-12
+    assert relative_error(m[2:5], (Y.mean(axis=0)[2:5]) / scale[2:5]) < 1e-12
+    for start, size in [(0, 1), (1, 1), (2, 3), (5, 9)]:
+        assert math.isclose(math.sqrt((Z[:, start:start + size] ** 2).mean()), 1.0,
+                            rel_tol=1e-12)
+        assert np.all(scale[start:start + size] == scale[start])
+
+
+def test_output_scaling_rejects_complex_reps():
+    rep = gk.V(gk.SU(2))
+    with pytest.raises(ValueError, match="real representations"):
+        datasets.output_scaling(np.zeros((4, rep.size)), rep)
 
 
 def test_split_sizes_and_errors():

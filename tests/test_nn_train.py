@@ -61,6 +61,14 @@ def test_cli_applies_task_settings_unless_overridden(tmp_path, extra, scale, lr)
     assert (r["input_scale"], r["lr"]) == (scale, lr)
 
 
+@pytest.mark.parametrize("extra,expected", [([], True), (["--no-output-scaling"], False)])
+def test_cli_standardises_inertia_targets_for_groupkit_models(tmp_path, extra, expected):
+    out = tmp_path / "r.json"
+    main(["--task", "inertia", "--model", "mlp", "--ntrain", "40", "--ntest", "20", "--ch", "8",
+          "--epochs", "1", "--no-progress", "--json", str(out), *extra])
+    assert json.loads(out.read_text())[0]["output_scaling"] is expected
+
+
 def test_cli_prints_table(capsys, tmp_path):
     out = tmp_path / "r.json"
     main(["--task", "inertia", "--model", "mlp", "--ntrain", "100", "--ntest", "50", "--ch", "16",

@@ -12,8 +12,10 @@ batch 500, min(900 000 / N, 1000) epochs (900 at N = 1000, 1 800 steps), a valid
 1 000 samples evaluated about every 1 % of the steps, and the test MSE (5 000 fresh samples) of
 the checkpoint with the lowest validation MSE, in the targets' own units (inputs and invariant
 outputs are standardised with equivariant scalings fitted on the training split, as the paper
-does). On the Lorentz task groupkit's models see the standardised inputs times 1/4 and train
-with learning rate 5·10⁻³ (:data:`TASK_SETTINGS`; ``--input-scale`` and ``--lr`` override).
+does). groupkit's models differ in two tasks (:data:`TASK_SETTINGS`; the command line
+overrides): on Lorentz they see the standardised inputs times 1/4 and train with learning rate
+5·10⁻³ (``--input-scale``, ``--lr``); on inertia their targets are standardised too
+(``--output-scaling``), which the paper does not do there.
 The default budget is the same model trained for 100 epochs without a validation split, so that
 the whole table (both models, three tasks) runs in about a minute on a laptop CPU.
 
@@ -57,7 +59,14 @@ PAPER = {"ntrain": 1000, "nval": 1000, "ntest": 5000, "ch": 384, "layers": 3, "e
 # network extrapolates to the tail of the test set (emlp's EMLP gets there through its tiny
 # initialisation, activations ~0.01). The learning rate compensates for the slower fit. Chosen
 # on the validation split of seed 0; the README reports seeds 1–3.
-TASK_SETTINGS = {"lorentz": {"input_scale": 0.25, "lr": 5e-3}}
+#
+# The inertia tensor has a large invariant mean (about 8·I) and an RMS of about 3.4 about it;
+# without output scaling the network must build both from unit-scale activations, which drives
+# its gates into saturation and its bilinear terms into large values, and a few test samples
+# beyond the training range then cost most of the MSE. Chosen on the validation splits of seeds
+# 0, 4, 5 and 6 (geometric mean of the validation MSE 0.67× that without).
+TASK_SETTINGS = {"lorentz": {"input_scale": 0.25, "lr": 5e-3},
+                 "inertia": {"output_scaling": True}}
 
 
 def paper_epochs(ntrain: int) -> int:
@@ -146,21 +155,25 @@ def _steps(n: int, batch: int, epochs: int, lr: float, seed: int, *, desc: str,
 
 def train(task: str, model_kind: str, *, ntrain: int, ntest: int, ch: int, layers: int,
           epochs: int, batch: int, lr: float, nval: int = 0, seed: int = 0,
-          input_scale: float = 1.0, device: str = "cpu",
+          input_scale: float = 1.0, output_scaling: bool | None = None, device: str = "cpu",
           dtype: torch.dtype = torch.float32, progress: bool = True) -> dict:
     """Generate the task's data from ``seed`` (train, then ``nval`` validation, then test
     samples), train, and return a result dict with the test MSE (in the targets' units), the
     budget and the wall time. With ``nval`` > 0 the validation MSE is evaluated about every 1 % of
     the steps and the reported model is the checkpoint with the lowest one (``best_step``).
-    ``input_scale`` multiplies the standardised inputs."""
+    ``input_scale`` multiplies the standardised inputs; ``output_scaling`` standardises the
+    targets equivariantly (:meth:`~groupkit.datasets.Dataset.standardization`; default: the
+    dataset's own choice)."""
     full = datasets.make(task, ntrain + nval + ntest, rng=seed)
     train_set, val_set, test_set = full.split(ntrain, nval, ntest)
-    stats = train_set.standardization(input_scale)
+    stats = train_set.standardization(input_scale, y_scaling=output_scaling)
     steps = total_steps(ntrain, batch, epochs)
     every = max(1, steps // 100)
     result = {"task": task, "model": model_kind, "ntrain": ntrain, "nval": nval, "ntest": ntest,
               "ch": ch, "layers": layers, "epochs": epochs, "batch": batch, "lr": lr,
-              "steps": steps, "seed": seed, "input_scale": input_scale}
+              "steps": steps, "seed": seed, "input_scale": input_scale,
+              "output_scaling": train_set.y_scaling if output_scaling is None
+              else bool(output_scaling)}
     t0 = time.perf_counter()
     if model_kind == "emlp-ref":
         from ._reference import train_emlp_reference
@@ -276,6 +289,9 @@ def main(argv=None) -> list[dict]:
     ap.add_argument("--lr", type=float)
     ap.add_argument("--input-scale", type=float, help="factor on the standardised inputs "
                     "(default 1; TASK_SETTINGS for groupkit's models)")
+    ap.add_argument("--output-scaling", action=argparse.BooleanOptionalAction,
+                    help="standardise the targets equivariantly (default: the dataset's choice; "
+                    "TASK_SETTINGS for groupkit's models)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, help="torch CPU threads")
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
@@ -288,7 +304,7 @@ def main(argv=None) -> list[dict]:
     if args.threads:
         torch.set_num_threads(args.threads)
     # precedence: the budget's defaults < the task's settings (groupkit's models) < the command line
-    base = {**(PAPER if args.full else DEFAULTS), "input_scale": 1.0}
+    base = {**(PAPER if args.full else DEFAULTS), "input_scale": 1.0, "output_scaling": None}
     given = {k: getattr(args, k) for k in base if getattr(args, k, None) is not None}
     tasks = list(datasets.TASKS) if args.task == "all" else [args.task]
     models = ["emlp", "mlp"] if args.model == "all" else [args.model]

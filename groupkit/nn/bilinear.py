@@ -144,7 +144,7 @@ class EquivariantBilinear(nn.Module):
 
     def __init__(self, rep_in: Rep, rep_out: Rep, *, products: str = "contract",
                  max_size: int = DEFAULT_MAX_SIZE, channels: int | None = None,
-                 scalar_products: bool = False, right_copies: bool = False,
+                 scalar_products: bool = False,
                  gain: float = 0.1, method: str = "auto", dtype: torch.dtype | None = None,
                  device=None):
         super().__init__()
@@ -153,7 +153,6 @@ class EquivariantBilinear(nn.Module):
         if channels is not None and (not isinstance(channels, int) or channels < 1):
             raise ValueError(f"channels must be a positive integer or None; got {channels!r}.")
         self.rep_in, self.rep_out = rep_in, rep_out
-        self.right_copies = bool(right_copies)
         self._size_in, self._size_out = rep_in.size, rep_out.size
         dtype = dtype or torch.get_default_dtype()
         in_types, out_types = summand_types(rep_in), summand_types(rep_out)
@@ -197,8 +196,7 @@ class EquivariantBilinear(nn.Module):
         for k, (i_t, i_r, i_s, B, kind) in enumerate(found):
             (_, nT), (_, nR), (b, nS) = self._in_sizes[i_t], self._in_sizes[i_r], \
                 self._out_sizes[i_s]
-            L = self._channels[i_t]
-            M = self._in_sizes[i_r][0] if self.right_copies else self._channels[i_r]
+            L, M = self._channels[i_t], self._channels[i_r]
             r = B.shape[-1] if kind == "dense" else 1
             options = [(*_plan(L, nT, r, nS, nR, M, b), "left")]
             if kind == "dense":
@@ -206,8 +204,6 @@ class EquivariantBilinear(nn.Module):
             _, order, first = min(options, key=lambda o: o[0])
             triples.append(_Triple(i_t, i_r, i_s, r, kind, first, order, k))
             for store, i in ((self.mix_left, i_t), (self.mix_right, i_r)):
-                if store is self.mix_right and self.right_copies:
-                    continue
                 if str(i) not in store:
                     store[str(i)] = nn.Parameter(torch.empty(
                         self._channels[i], self._in_sizes[i][0], *pair, **factory))
@@ -285,8 +281,6 @@ class EquivariantBilinear(nn.Module):
         mixed: dict[tuple[str, int], torch.Tensor] = {}
 
         def channels(side: str, k: int) -> torch.Tensor:  # (n, channels, |type|)
-            if side == "right" and self.right_copies:
-                return self._copies(y, k)
             if (side, k) not in mixed:
                 store, src = (self.mix_left, x) if side == "left" else (self.mix_right, y)
                 mixed[side, k] = torch.matmul(self._param(store[str(k)], dtype),

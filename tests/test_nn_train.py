@@ -4,6 +4,7 @@ the hidden representations agree with emlp's."""
 from __future__ import annotations
 
 import json
+import math
 
 import numpy as np
 import pytest
@@ -12,8 +13,8 @@ import torch
 import groupkit as gk
 from groupkit import datasets
 from groupkit.nn import uniform_rep
-from groupkit.nn.train import (Standardized, _BestOnValidation, build_model, main, paper_epochs,
-                               train)
+from groupkit.nn.train import (Standardized, _BestOnValidation, build_model, learning_rate, main,
+                               paper_epochs, train)
 from groupkit.testing import equivariance_error
 
 
@@ -30,6 +31,32 @@ def test_tiny_training_run_learns():
     after = train("o5", "emlp", epochs=15, **kw)
     assert after["test_mse"] < 0.5 * before
     assert after["steps"] == 30 and after["parameters"] > 0
+
+
+def test_learning_rate_is_a_cosine_with_linear_warmup():
+    total, lr = 100, 3e-3
+    cosine = [lr * 0.5 * (1 + math.cos(math.pi * k / total)) for k in range(total)]
+    assert [learning_rate(lr, k, total) for k in range(total)] == pytest.approx(cosine)
+    warm = [learning_rate(lr, k, total, warmup=10) for k in range(total)]
+    assert warm[:10] == pytest.approx([cosine[k] * (k + 1) / 10 for k in range(10)])
+    assert warm[10:] == pytest.approx(cosine[10:])
+
+
+def test_clipping_bounds_every_step_and_is_recorded(monkeypatch):
+    norms = []
+    step = torch.optim.Adam.step
+
+    def record(self, *a, **k):
+        grads = [p.grad for g in self.param_groups for p in g["params"] if p.grad is not None]
+        norms.append(float(torch.linalg.vector_norm(torch.stack([
+            torch.linalg.vector_norm(g) for g in grads]))))
+        return step(self, *a, **k)
+
+    monkeypatch.setattr(torch.optim.Adam, "step", record)
+    r = train("inertia", "emlp", ntrain=100, ntest=20, ch=24, layers=1, epochs=3, batch=50,
+              lr=3e-3, clip=1e-3, warmup=4, progress=False)
+    assert len(norms) == 6 and max(norms) <= 1e-3 * (1 + 1e-5)
+    assert (r["clip"], r["warmup"]) == (1e-3, 4)
 
 
 def test_best_on_validation_keeps_the_lowest_and_evaluates_every_k_steps():

@@ -34,7 +34,8 @@ def _emlp_problem(data: datasets.Dataset):
 def train_emlp_reference(train_set: datasets.Dataset, val_set: datasets.Dataset,
                          test_set: datasets.Dataset, stats: datasets.Standardization, *,
                          ch: int, layers: int, epochs: int, batch: int, lr: float,
-                         seed: int = 0, eval_every: int = 1, progress: bool = True) -> dict:
+                         seed: int = 0, eval_every: int = 1, warmup: int = 0,
+                         progress: bool = True) -> dict:
     """Train emlp's EMLP as :func:`groupkit.nn.train.train` trains ours; with a non-empty
     ``val_set``, report the checkpoint with the lowest validation MSE."""
     try:
@@ -88,7 +89,7 @@ def train_emlp_reference(train_set: datasets.Dataset, val_set: datasets.Dataset,
     keeper = _BestOnValidation(lambda: mse(val_set), eval_every) if len(val_set) else None
     snapshot = lambda: [v.value for v in model.vars().values()]  # noqa: E731
     steps = total_steps(len(X), batch, epochs)
-    for k, idx, lr_now, bar in _steps(len(X), batch, epochs, lr, seed,
+    for k, idx, lr_now, bar in _steps(len(X), batch, epochs, lr, seed, warmup=warmup,
                                       desc=f"{train_set.name}/emlp-ref", progress=progress):
         v = step(X[idx], Y[idx], lr_now)
         if k % 10 == 0:

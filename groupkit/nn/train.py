@@ -119,8 +119,11 @@ def build_model(kind: str, data: datasets.Dataset, *, ch: int, layers: int,
     raise ValueError(f"unknown model {kind!r}; choose 'emlp', 'mlp' or 'emlp-ref'.")
 
 
-def _cosine(lr: float, step: int, total: int) -> float:
-    return lr * 0.5 * (1 + math.cos(math.pi * step / max(total, 1)))
+def learning_rate(lr: float, step: int, total: int, warmup: int = 0) -> float:
+    """The learning rate of step ``step`` (from 0) of ``total``: a cosine decay from ``lr`` to 0,
+    multiplied by (step + 1) / warmup during the first ``warmup`` steps (a linear warm-up)."""
+    rate = lr * 0.5 * (1 + math.cos(math.pi * step / max(total, 1)))
+    return rate * min(1.0, (step + 1) / warmup) if warmup > 0 else rate
 
 
 def _batches(n: int, batch: int, rng: np.random.Generator):
@@ -135,10 +138,10 @@ def total_steps(n: int, batch: int, epochs: int) -> int:
 
 
 def _steps(n: int, batch: int, epochs: int, lr: float, seed: int, *, desc: str,
-           progress: bool):
+           progress: bool, warmup: int = 0):
     """One (step, batch indices, learning rate, progress bar) per optimiser step, steps counted
     from 1: every epoch a fresh shuffle of the n samples (numpy generator seeded by ``seed``) cut
-    into batches, the learning rate on the cosine schedule. groupkit's trainer and emlp's take
+    into batches, the learning rate from :func:`learning_rate`. groupkit's trainer and emlp's take
     their steps from here, so both see the same batches in the same order."""
     from tqdm.auto import tqdm
 
@@ -148,14 +151,15 @@ def _steps(n: int, batch: int, epochs: int, lr: float, seed: int, *, desc: str,
         step = 0
         for _ in range(epochs):
             for idx in _batches(n, batch, rng):
-                yield step + 1, idx, _cosine(lr, step, total), bar
+                yield step + 1, idx, learning_rate(lr, step, total, warmup), bar
                 step += 1
                 bar.update(1)
 
 
 def train(task: str, model_kind: str, *, ntrain: int, ntest: int, ch: int, layers: int,
           epochs: int, batch: int, lr: float, nval: int = 0, seed: int = 0,
-          input_scale: float = 1.0, output_scaling: bool | None = None, device: str = "cpu",
+          input_scale: float = 1.0, output_scaling: bool | None = None, warmup: int = 0,
+          clip: float | None = None, device: str = "cpu",
           dtype: torch.dtype = torch.float32, progress: bool = True) -> dict:
     """Generate the task's data from ``seed`` (train, then ``nval`` validation, then test
     samples), train, and return a result dict with the test MSE (in the targets' units), the
@@ -163,7 +167,8 @@ def train(task: str, model_kind: str, *, ntrain: int, ntest: int, ch: int, layer
     the steps and the reported model is the checkpoint with the lowest one (``best_step``).
     ``input_scale`` multiplies the standardised inputs; ``output_scaling`` standardises the
     targets equivariantly (:meth:`~groupkit.datasets.Dataset.standardization`; default: the
-    dataset's own choice)."""
+    dataset's own choice); ``warmup`` steps of linear learning-rate warm-up and ``clip``
+    (gradient-norm clipping) stabilise the first steps, when the gradients are largest."""
     full = datasets.make(task, ntrain + nval + ntest, rng=seed)
     train_set, val_set, test_set = full.split(ntrain, nval, ntest)
     stats = train_set.standardization(input_scale, y_scaling=output_scaling)
@@ -173,14 +178,18 @@ def train(task: str, model_kind: str, *, ntrain: int, ntest: int, ch: int, layer
               "ch": ch, "layers": layers, "epochs": epochs, "batch": batch, "lr": lr,
               "steps": steps, "seed": seed, "input_scale": input_scale,
               "output_scaling": train_set.y_scaling if output_scaling is None
-              else bool(output_scaling)}
+              else bool(output_scaling), "warmup": warmup, "clip": clip}
     t0 = time.perf_counter()
     if model_kind == "emlp-ref":
         from ._reference import train_emlp_reference
 
+        if clip:
+            raise ValueError("gradient clipping is not implemented for emlp's EMLP (emlp-ref); "
+                             "drop --clip for that model.")
         result.update(train_emlp_reference(train_set, val_set, test_set, stats, ch=ch,
                                            layers=layers, epochs=epochs, batch=batch, lr=lr,
-                                           seed=seed, eval_every=every, progress=progress))
+                                           seed=seed, eval_every=every, warmup=warmup,
+                                           progress=progress))
         result["seconds"] = time.perf_counter() - t0
         return result
 
@@ -195,7 +204,7 @@ def train(task: str, model_kind: str, *, ntrain: int, ntest: int, ch: int, layer
     keeper = _BestOnValidation(
         lambda: evaluate(model, val_set, dtype=dtype, device=device), every) if nval else None
     snapshot = lambda: {k: v.detach().clone() for k, v in model.state_dict().items()}  # noqa: E731
-    for step, idx, lr_now, bar in _steps(ntrain, batch, epochs, lr, seed,
+    for step, idx, lr_now, bar in _steps(ntrain, batch, epochs, lr, seed, warmup=warmup,
                                          desc=f"{task}/{model_kind}", progress=progress):
         for group in opt.param_groups:
             group["lr"] = lr_now
@@ -203,6 +212,8 @@ def train(task: str, model_kind: str, *, ntrain: int, ntest: int, ch: int, layer
         loss = ((model(X[idx_t]) - Y[idx_t]) ** 2).mean()
         opt.zero_grad(set_to_none=True)
         loss.backward()
+        if clip:
+            nn.utils.clip_grad_norm_(model.parameters(), clip)
         opt.step()
         if step % 10 == 0:
             bar.set_postfix(loss=f"{loss.item():.3g}")
@@ -292,6 +303,10 @@ def main(argv=None) -> list[dict]:
     ap.add_argument("--output-scaling", action=argparse.BooleanOptionalAction,
                     help="standardise the targets equivariantly (default: the dataset's choice; "
                     "TASK_SETTINGS for groupkit's models)")
+    ap.add_argument("--warmup", type=int, help="steps of linear learning-rate warm-up (default "
+                    "0; TASK_SETTINGS for groupkit's models)")
+    ap.add_argument("--clip", type=float, help="clip the gradient norm to this (default none; "
+                    "TASK_SETTINGS for groupkit's models)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, help="torch CPU threads")
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
@@ -304,7 +319,8 @@ def main(argv=None) -> list[dict]:
     if args.threads:
         torch.set_num_threads(args.threads)
     # precedence: the budget's defaults < the task's settings (groupkit's models) < the command line
-    base = {**(PAPER if args.full else DEFAULTS), "input_scale": 1.0, "output_scaling": None}
+    base = {**(PAPER if args.full else DEFAULTS), "input_scale": 1.0, "output_scaling": None,
+            "warmup": 0, "clip": None}
     given = {k: getattr(args, k) for k in base if getattr(args, k, None) is not None}
     tasks = list(datasets.TASKS) if args.task == "all" else [args.task]
     models = ["emlp", "mlp"] if args.model == "all" else [args.model]

@@ -88,12 +88,14 @@ def test_cli_applies_task_settings_unless_overridden(tmp_path, extra, scale, lr)
     assert (r["input_scale"], r["lr"]) == (scale, lr)
 
 
-@pytest.mark.parametrize("extra,expected", [([], True), (["--no-output-scaling"], False)])
-def test_cli_standardises_inertia_targets_for_groupkit_models(tmp_path, extra, expected):
+@pytest.mark.parametrize("extra,clip,scaling", [([], 1.0, False), (["--clip", "0.5"], 0.5, False),
+                                                (["--output-scaling"], 1.0, True)])
+def test_cli_clips_inertia_gradients_unless_overridden(tmp_path, extra, clip, scaling):
     out = tmp_path / "r.json"
     main(["--task", "inertia", "--model", "mlp", "--ntrain", "40", "--ntest", "20", "--ch", "8",
           "--epochs", "1", "--no-progress", "--json", str(out), *extra])
-    assert json.loads(out.read_text())[0]["output_scaling"] is expected
+    r = json.loads(out.read_text())[0]
+    assert (r["clip"], r["output_scaling"]) == (clip, scaling)
 
 
 def test_cli_prints_table(capsys, tmp_path):

@@ -14,8 +14,7 @@ the checkpoint with the lowest validation MSE, in the targets' own units (inputs
 outputs are standardised with equivariant scalings fitted on the training split, as the paper
 does). groupkit's models differ in two tasks (:data:`TASK_SETTINGS`; the command line
 overrides): on Lorentz they see the standardised inputs times 1/4 and train with learning rate
-5·10⁻³ (``--input-scale``, ``--lr``); on inertia their targets are standardised too
-(``--output-scaling``), which the paper does not do there.
+5·10⁻³ (``--input-scale``, ``--lr``); on inertia their gradient norm is clipped to 1 (``--clip``).
 The default budget is the same model trained for 100 epochs without a validation split, so that
 the whole table (both models, three tasks) runs in about a minute on a laptop CPU.
 
@@ -60,13 +59,14 @@ PAPER = {"ntrain": 1000, "nval": 1000, "ntest": 5000, "ch": 384, "layers": 3, "e
 # initialisation, activations ~0.01). The learning rate compensates for the slower fit. Chosen
 # on the validation split of seed 0; the README reports seeds 1–3.
 #
-# The inertia tensor has a large invariant mean (about 8·I) and an RMS of about 3.4 about it;
-# without output scaling the network must build both from unit-scale activations, which drives
-# its gates into saturation and its bilinear terms into large values, and a few test samples
-# beyond the training range then cost most of the MSE. Chosen on the validation splits of seeds
-# 0, 4, 5 and 6 (geometric mean of the validation MSE 0.67× that without).
+# On inertia about one run in three (seeds 4 and 6 of 0 and 4–6) lands in a poor basin during
+# the first hundred steps, when gradient norms reach 100 and Adam's sign-like first steps move
+# every coefficient at full rate; it never recovers (validation MSE 0.36 against 0.05–0.06).
+# Clipping the gradient norm to 1 keeps those steps small: validation MSE 0.070 on average over
+# seeds 0 and 4–6 against 0.21 without (geometric mean 0.48×); a 90-step warm-up did less
+# (0.086), and equivariant output scaling alone did not remove the failures.
 TASK_SETTINGS = {"lorentz": {"input_scale": 0.25, "lr": 5e-3},
-                 "inertia": {"output_scaling": True}}
+                 "inertia": {"clip": 1.0}}
 
 
 def paper_epochs(ntrain: int) -> int:

@@ -88,14 +88,28 @@ def test_cli_applies_task_settings_unless_overridden(tmp_path, extra, scale, lr)
     assert (r["input_scale"], r["lr"]) == (scale, lr)
 
 
-@pytest.mark.parametrize("extra,clip,scaling", [([], 1.0, False), (["--clip", "0.5"], 0.5, False),
-                                                (["--output-scaling"], 1.0, True)])
-def test_cli_clips_inertia_gradients_unless_overridden(tmp_path, extra, clip, scaling):
+@pytest.mark.parametrize("extra,expected", [
+    ([], (1.0, 0.1, False)), (["--clip", "0.5"], (0.5, 0.1, False)),
+    (["--weight-decay", "0"], (1.0, 0.0, False)), (["--output-scaling"], (1.0, 0.1, True))])
+def test_cli_applies_inertia_settings_unless_overridden(tmp_path, extra, expected):
     out = tmp_path / "r.json"
     main(["--task", "inertia", "--model", "mlp", "--ntrain", "40", "--ntest", "20", "--ch", "8",
           "--epochs", "1", "--no-progress", "--json", str(out), *extra])
     r = json.loads(out.read_text())[0]
-    assert (r["clip"], r["output_scaling"]) == (clip, scaling)
+    assert (r["clip"], r["weight_decay"], r["output_scaling"]) == expected
+
+
+@pytest.mark.parametrize("wd,optimiser", [(0.0, "Adam"), (0.5, "AdamW")])
+def test_weight_decay_selects_adamw(monkeypatch, wd, optimiser):
+    used = []
+    for name in ("Adam", "AdamW"):
+        base = getattr(torch.optim, name)
+        spy = type(name, (base,), {"__init__": lambda self, params, _b=base, _n=name, **k: (
+            used.append((_n, k.get("weight_decay"))), _b.__init__(self, params, **k))[1]})
+        monkeypatch.setattr(torch.optim, name, spy)
+    train("o5", "mlp", ntrain=20, ntest=20, ch=8, layers=1, epochs=1, batch=20, lr=0.1,
+          weight_decay=wd, progress=False)
+    assert used == [(optimiser, wd if wd else None)]
 
 
 def test_cli_prints_table(capsys, tmp_path):

@@ -59,6 +59,14 @@ def test_clipping_bounds_every_step_and_is_recorded(monkeypatch):
     assert (r["clip"], r["warmup"]) == (1e-3, 4)
 
 
+@pytest.mark.parametrize("option", ["warmup", "clip", "weight_decay"])
+@pytest.mark.parametrize("bad", [-1, float("nan")])
+def test_training_options_must_be_non_negative(option, bad):
+    with pytest.raises(ValueError, match=f"{option} must be a non-negative number"):
+        train("o5", "mlp", ntrain=20, ntest=20, ch=8, layers=1, epochs=1, batch=20, lr=0.1,
+              progress=False, **{option: bad})
+
+
 def test_best_on_validation_keeps_the_lowest_and_evaluates_every_k_steps():
     vals = iter([3.0, 1.0, 2.0, 1.0])
     keeper = _BestOnValidation(lambda: next(vals), every=2)

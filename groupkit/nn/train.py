@@ -174,6 +174,10 @@ def train(task: str, model_kind: str, *, ntrain: int, ntest: int, ch: int, layer
     dataset's own choice); ``warmup`` steps of linear learning-rate warm-up and ``clip``
     (gradient-norm clipping) stabilise the first steps, when the gradients are largest;
     ``weight_decay`` > 0 trains with AdamW (decoupled weight decay) instead of Adam."""
+    for name, value in (("warmup", warmup), ("clip", clip or 0.0),
+                        ("weight_decay", weight_decay)):
+        if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
+            raise ValueError(f"{name} must be a non-negative number (0: off); got {value!r}.")
     full = datasets.make(task, ntrain + nval + ntest, rng=seed)
     train_set, val_set, test_set = full.split(ntrain, nval, ntest)
     stats = train_set.standardization(input_scale, y_scaling=output_scaling)

@@ -158,3 +158,18 @@ def test_emlp_reference_training_runs():
     r = train("o5", "emlp-ref", ntrain=100, nval=50, ntest=100, ch=32, layers=1, epochs=2,
               batch=50, lr=3e-3, progress=False)
     assert np.isfinite(r["test_mse"]) and r["steps"] == 4 and 1 <= r["best_step"] <= 4
+
+
+@pytest.mark.emlp
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore:jax.sharding.PmapSharding is deprecated:DeprecationWarning")
+def test_emlp_reference_applies_clip_and_weight_decay():
+    """The same seed and batches give a different fit once emlp's trainer clips or decays."""
+    kw = dict(ntrain=100, nval=0, ntest=100, ch=32, layers=1, epochs=2, batch=50, lr=3e-2,
+              progress=False)
+    plain = train("o5", "emlp-ref", **kw)["train_mse"]
+    assert train("o5", "emlp-ref", **kw)["train_mse"] == plain  # deterministic
+    clipped = train("o5", "emlp-ref", clip=1e-3, **kw)
+    decayed = train("o5", "emlp-ref", weight_decay=5.0, **kw)
+    assert clipped["train_mse"] != plain and decayed["train_mse"] != plain
+    assert (clipped["clip"], decayed["weight_decay"]) == (1e-3, 5.0)

@@ -35,9 +35,12 @@ def train_emlp_reference(train_set: datasets.Dataset, val_set: datasets.Dataset,
                          test_set: datasets.Dataset, stats: datasets.Standardization, *,
                          ch: int, layers: int, epochs: int, batch: int, lr: float,
                          seed: int = 0, eval_every: int = 1, warmup: int = 0,
+                         clip: float | None = None, weight_decay: float = 0.0,
                          progress: bool = True) -> dict:
     """Train emlp's EMLP as :func:`groupkit.nn.train.train` trains ours; with a non-empty
-    ``val_set``, report the checkpoint with the lowest validation MSE."""
+    ``val_set``, report the checkpoint with the lowest validation MSE. ``clip`` and
+    ``weight_decay`` act as torch's ``clip_grad_norm_`` and AdamW do (the decay multiplies each
+    trainable variable by 1 − lr·weight_decay before the Adam step)."""
     try:
         from bench._emlp_compat import patch_emlp  # the tqdm shim for emlp's Krylov solver
 
@@ -65,9 +68,16 @@ def train_emlp_reference(train_set: datasets.Dataset, val_set: datasets.Dataset,
 
     opt = objax.optimizer.Adam(model.vars())
     grad_values = objax.GradValues(loss, model.vars())
+    trainable = model.vars().subset(objax.TrainVar)
 
     def step(x, y, lr_now):
         g, v = grad_values(x, y)
+        if clip:
+            norm = jnp.sqrt(sum((gi ** 2).sum() for gi in g))
+            g = [gi * jnp.minimum(1.0, clip / (norm + 1e-6)) for gi in g]
+        if weight_decay:
+            for var in trainable:
+                var.assign(var.value * (1 - lr_now * weight_decay))
         opt(lr_now, g)
         return v
 

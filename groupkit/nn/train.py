@@ -193,12 +193,10 @@ def train(task: str, model_kind: str, *, ntrain: int, ntest: int, ch: int, layer
     if model_kind == "emlp-ref":
         from ._reference import train_emlp_reference
 
-        if clip or weight_decay:
-            raise ValueError("gradient clipping and weight decay are not implemented for emlp's "
-                             "EMLP (emlp-ref); drop --clip and --weight-decay for that model.")
         result.update(train_emlp_reference(train_set, val_set, test_set, stats, ch=ch,
                                            layers=layers, epochs=epochs, batch=batch, lr=lr,
                                            seed=seed, eval_every=every, warmup=warmup,
+                                           clip=clip, weight_decay=weight_decay,
                                            progress=progress))
         result["seconds"] = time.perf_counter() - t0
         return result

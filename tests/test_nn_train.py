@@ -13,8 +13,8 @@ import torch
 import groupkit as gk
 from groupkit import datasets
 from groupkit.nn import uniform_rep
-from groupkit.nn.train import (Standardized, _BestOnValidation, build_model, learning_rate, main,
-                               paper_epochs, train)
+from groupkit.nn.train import (POOL_SEED, Standardized, _BestOnValidation, build_model,
+                               learning_rate, main, paper_epochs, train)
 from groupkit.testing import equivariance_error
 
 
@@ -65,6 +65,23 @@ def test_training_options_must_be_non_negative(option, bad):
     with pytest.raises(ValueError, match=f"{option} must be a non-negative number"):
         train("o5", "mlp", ntrain=20, ntest=20, ch=8, layers=1, epochs=1, batch=20, lr=0.1,
               progress=False, **{option: bad})
+
+
+def test_pool_mse_is_the_mse_on_fresh_samples_from_the_pool_seed():
+    """Untrained (0 epochs), the model is fixed by the seed, so the reported pool MSE can be
+    recomputed from an independently built copy on datasets.make(task, n, rng=POOL_SEED+seed)."""
+    kw = dict(ntrain=50, ntest=20, ch=16, layers=1, epochs=0, batch=50, lr=3e-3, seed=3,
+              progress=False)
+    r = train("o5", "emlp", npool=400, **kw)
+    assert "pool_mse" not in train("o5", "emlp", **kw)
+    data = datasets.make("o5", 70, rng=3).split(50, 0, 20)[0]
+    torch.manual_seed(3)
+    model = Standardized(build_model("emlp", data, ch=16, layers=1), data.standardization())
+    pool = datasets.make("o5", 400, rng=POOL_SEED + 3)
+    with torch.no_grad():
+        expected = float(((model(torch.as_tensor(pool.X, dtype=torch.float32)).double()
+                           - torch.as_tensor(pool.Y)) ** 2).mean())
+    assert r["pool_mse"] == pytest.approx(expected, rel=1e-5)
 
 
 def test_best_on_validation_keeps_the_lowest_and_evaluates_every_k_steps():

@@ -36,6 +36,7 @@ def train_emlp_reference(train_set: datasets.Dataset, val_set: datasets.Dataset,
                          ch: int, layers: int, epochs: int, batch: int, lr: float,
                          seed: int = 0, eval_every: int = 1, warmup: int = 0,
                          clip: float | None = None, weight_decay: float = 0.0,
+                         pool_set: datasets.Dataset | None = None,
                          progress: bool = True) -> dict:
     """Train emlp's EMLP as :func:`groupkit.nn.train.train` trains ours; with a non-empty
     ``val_set``, report the checkpoint with the lowest validation MSE. ``clip`` and
@@ -112,6 +113,8 @@ def train_emlp_reference(train_set: datasets.Dataset, val_set: datasets.Dataset,
         for var, value in zip(model.vars().values(), keeper.state):
             var.assign(value)
         out = {"val_mse": keeper.best, "best_step": keeper.step}
+    if pool_set is not None:
+        out["pool_mse"] = mse(pool_set)
     return {**out, "test_mse": mse(test_set), "train_mse": mse(train_set), "build_seconds": build,
             "train_seconds": train_seconds,
             "parameters": int(sum(np.size(v.value) for v in model.vars().values()))}

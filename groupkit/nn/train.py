@@ -73,8 +73,8 @@ TASK_SETTINGS = {"lorentz": {"input_scale": 0.25, "lr": 5e-3},
                  "inertia": {"clip": 1.0, "weight_decay": 0.1}}
 
 
-# The generator seed of the extra evaluation pool is offset from the data's, so that the pool
-# shares no samples with the training, validation or test splits.
+# The extra evaluation pool of a run with seed s is drawn from seed POOL_SEED + s: a generator
+# stream independent of the one that drew its training, validation and test splits.
 POOL_SEED = 10_000
 
 

@@ -108,7 +108,8 @@ class Dataset:
             x_scale = np.repeat(np.sqrt(sq.mean(axis=0)), 4)
         x_scale = x_scale / input_scale
         y_shift, y_scale = np.zeros(n_out), np.ones(n_out)
-        if self.y_scaling if y_scaling is None else y_scaling:
+        scale_outputs = self.y_scaling if y_scaling is None else y_scaling
+        if scale_outputs:
             y_shift, y_scale = output_scaling(self.Y, self.rep_out)
         return Standardization(x_shift, x_scale, y_shift, y_scale)
 
@@ -120,6 +121,10 @@ def output_scaling(Y: np.ndarray, rep: Rep) -> tuple[np.ndarray, np.ndarray]:
     every summand commutes with the group); a summand that is constant gets scale 1."""
     if rep.is_complex:
         raise ValueError(f"output scaling is defined for real representations; {rep} is complex.")
+    Y = np.asarray(Y)
+    if Y.ndim != 2 or Y.shape[1] != rep.size or len(Y) == 0:
+        raise ValueError(f"output_scaling needs targets of shape (N ≥ 1, {rep.size}) for {rep}; "
+                         f"got {Y.shape}.")
     from .solver import equivariant_basis
 
     Q = np.real(equivariant_basis(Scalar, rep))  # (rep.size, r), orthonormal columns
@@ -128,9 +133,12 @@ def output_scaling(Y: np.ndarray, rep: Rep) -> tuple[np.ndarray, np.ndarray]:
     scale = np.ones(rep.size)
     start = 0
     for part in rep.summands():
-        rms = math.sqrt(float((centred[:, start:start + part.size] ** 2).mean()))
-        if rms > 0:
-            scale[start:start + part.size] = rms
+        block = slice(start, start + part.size)
+        rms = math.sqrt(float((centred[:, block] ** 2).mean()))
+        # a constant summand leaves only rounding in Y − shift; dividing by it would blow up
+        level = max(1.0, float(np.abs(Y[:, block]).max()))
+        if rms > 1e-12 * level:
+            scale[block] = rms
         start += part.size
     return shift, scale
 

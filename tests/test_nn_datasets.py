@@ -133,6 +133,39 @@ def test_output_scaling_centres_the_invariant_part_and_whitens_each_summand():
         assert np.all(scale[start:start + size] == scale[start])
 
 
+@pytest.mark.parametrize("group", [gk.Lorentz(), gk.SO(3), gk.S(4)], ids=str)
+def test_output_scaling_commutes_with_the_group_for_mixed_reps(group):
+    """Repeated summands, tensors with upper and lower indices, a non-orthogonal group: the
+    shift is invariant and the scaled targets transform as the targets do."""
+    V = gk.V(group)
+    rep = 2 * gk.Scalar + V + V ** 2 + gk.T(1, 1, group) + gk.T(2, 0, group)
+    rng = np.random.default_rng(1)
+    Y = rng.normal(size=(200, rep.size)) * rng.uniform(0.5, 3, rep.size) + rng.normal(
+        size=rep.size)
+    shift, scale = datasets.output_scaling(Y, rep)
+    for g in group.samples(3, rng=2):
+        rho = rep.rho(g)
+        assert relative_error(rho @ shift, shift) < 1e-10
+        y = Y[:5]
+        assert relative_error(((y @ rho.T) - shift) / scale, ((y - shift) / scale) @ rho.T) < 1e-10
+
+
+def test_output_scaling_leaves_constant_summands_unscaled():
+    rep = 2 * gk.Scalar + gk.V(gk.O(3))
+    Y = np.random.default_rng(0).normal(size=(50, rep.size))
+    Y[:, 0], Y[:, 1] = 0.1, math.pi  # constant outputs: only rounding is left after the shift
+    shift, scale = datasets.output_scaling(Y, rep)
+    assert scale[0] == 1.0 and scale[1] == 1.0 and scale[2] != 1.0
+    assert shift[0] == pytest.approx(0.1) and shift[1] == pytest.approx(math.pi)
+
+
+@pytest.mark.parametrize("shape", [(10, 4), (10,), (0, 5)])
+def test_output_scaling_rejects_targets_of_the_wrong_shape(shape):
+    rep = 2 * gk.Scalar + gk.V(gk.O(3))
+    with pytest.raises(ValueError, match=r"needs targets of shape \(N ≥ 1, 5\)"):
+        datasets.output_scaling(np.zeros(shape), rep)
+
+
 def test_output_scaling_rejects_complex_reps():
     rep = gk.V(gk.SU(2))
     with pytest.raises(ValueError, match="real representations"):

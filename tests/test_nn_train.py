@@ -67,6 +67,13 @@ def test_training_options_must_be_non_negative(option, bad):
               progress=False, **{option: bad})
 
 
+@pytest.mark.parametrize("bad", [-1, 0.5, True])
+def test_pool_size_must_be_a_non_negative_integer(bad):
+    with pytest.raises(ValueError, match=r"npool \(--pool\) must be a non-negative integer"):
+        train("o5", "mlp", ntrain=20, ntest=20, ch=8, layers=1, epochs=1, batch=20, lr=0.1,
+              progress=False, npool=bad)
+
+
 def test_pool_mse_is_the_mse_on_fresh_samples_from_the_pool_seed():
     """Untrained (0 epochs), the model is fixed by the seed, so the reported pool MSE can be
     recomputed from an independently built copy on datasets.make(task, n, rng=POOL_SEED+seed)."""

@@ -73,8 +73,9 @@ TASK_SETTINGS = {"lorentz": {"input_scale": 0.25, "lr": 5e-3},
                  "inertia": {"clip": 1.0, "weight_decay": 0.1}}
 
 
-# The extra evaluation pool of a run with seed s is drawn from seed POOL_SEED + s: a generator
-# stream independent of the one that drew its training, validation and test splits.
+# The extra evaluation pool of a run with seed s is drawn from seed POOL_SEED + s: for seeds
+# below POOL_SEED a generator stream that no run draws its training, validation or test data
+# from.
 POOL_SEED = 10_000
 
 
@@ -184,9 +185,12 @@ def train(task: str, model_kind: str, *, ntrain: int, ntest: int, ch: int, layer
     from seed 10 000 + ``seed``: with heavy-tailed targets a 5 000-sample test MSE can hinge on
     one sample, and a large pool estimates the expected test MSE more steadily."""
     for name, value in (("warmup", warmup), ("clip", clip or 0.0),
-                        ("weight_decay", weight_decay), ("npool", npool)):
+                        ("weight_decay", weight_decay)):
         if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
             raise ValueError(f"{name} must be a non-negative number (0: off); got {value!r}.")
+    if not isinstance(npool, (int, np.integer)) or isinstance(npool, bool) or npool < 0:
+        raise ValueError(f"npool (--pool) must be a non-negative integer (0: no pool); got "
+                         f"{npool!r}.")
     full = datasets.make(task, ntrain + nval + ntest, rng=seed)
     train_set, val_set, test_set = full.split(ntrain, nval, ntest)
     pool_set = datasets.make(task, int(npool), rng=POOL_SEED + seed) if npool else None

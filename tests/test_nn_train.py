@@ -197,3 +197,31 @@ def test_emlp_reference_applies_clip_and_weight_decay():
     decayed = train("o5", "emlp-ref", weight_decay=5.0, **kw)
     assert clipped["train_mse"] != plain and decayed["train_mse"] != plain
     assert (clipped["clip"], decayed["weight_decay"]) == (1e-3, 5.0)
+
+
+@pytest.mark.emlp
+@pytest.mark.filterwarnings("ignore:jax.sharding.PmapSharding is deprecated:DeprecationWarning")
+def test_emlp_reference_clipping_and_decay_follow_torch():
+    """The objax trainer's clipping and decay give torch's numbers: clip_grad_norm_ on the same
+    gradients, and AdamW's factor 1 − lr·wd on a variable with zero gradient."""
+    jnp = pytest.importorskip("jax.numpy")
+    objax = pytest.importorskip("objax")
+    from groupkit.nn._reference import clip_by_global_norm, decay
+
+    rng = np.random.default_rng(0)
+    grads = [rng.normal(size=(3, 4)), rng.normal(size=5)]
+    for clip in (0.5, 100.0):
+        ours = clip_by_global_norm([jnp.asarray(g) for g in grads], clip)
+        ts = [torch.nn.Parameter(torch.zeros(g.shape, dtype=torch.float64)) for g in grads]
+        for t, g in zip(ts, grads):
+            t.grad = torch.as_tensor(g)
+        torch.nn.utils.clip_grad_norm_(ts, clip)
+        for a, t in zip(ours, ts):
+            assert np.allclose(np.asarray(a), t.grad.numpy(), rtol=1e-6)
+    var = objax.TrainVar(jnp.asarray([1.0, -2.0, 3.0]))
+    decay([var], 0.1 * 0.5)
+    p = torch.nn.Parameter(torch.tensor([1.0, -2.0, 3.0]))
+    opt = torch.optim.AdamW([p], lr=0.1, weight_decay=0.5)
+    p.grad = torch.zeros(3)
+    opt.step()
+    assert np.allclose(np.asarray(var.value), p.detach().numpy(), rtol=1e-6)

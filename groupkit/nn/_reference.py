@@ -31,6 +31,22 @@ def _emlp_problem(data: datasets.Dataset):
     raise ValueError(f"no emlp counterpart for task {data.name!r}.")
 
 
+def clip_by_global_norm(grads: list, clip: float) -> list:
+    """The JAX arrays ``grads`` scaled by min(1, clip / (‖grads‖ + 1e-6)), their joint norm,
+    as torch's ``clip_grad_norm_`` scales gradients."""
+    import jax.numpy as jnp
+
+    norm = jnp.sqrt(sum((g ** 2).sum() for g in grads))
+    return [g * jnp.minimum(1.0, clip / (norm + 1e-6)) for g in grads]
+
+
+def decay(variables, rate) -> None:
+    """Multiply every objax variable by 1 − rate (rate = lr·weight_decay): AdamW's decoupled
+    decay, applied before the Adam step as torch's AdamW does."""
+    for var in variables:
+        var.assign(var.value * (1 - rate))
+
+
 def train_emlp_reference(train_set: datasets.Dataset, val_set: datasets.Dataset,
                          test_set: datasets.Dataset, stats: datasets.Standardization, *,
                          ch: int, layers: int, epochs: int, batch: int, lr: float,
@@ -74,11 +90,9 @@ def train_emlp_reference(train_set: datasets.Dataset, val_set: datasets.Dataset,
     def step(x, y, lr_now):
         g, v = grad_values(x, y)
         if clip:
-            norm = jnp.sqrt(sum((gi ** 2).sum() for gi in g))
-            g = [gi * jnp.minimum(1.0, clip / (norm + 1e-6)) for gi in g]
+            g = clip_by_global_norm(g, clip)
         if weight_decay:
-            for var in trainable:
-                var.assign(var.value * (1 - lr_now * weight_decay))
+            decay(trainable, lr_now * weight_decay)
         opt(lr_now, g)
         return v
 

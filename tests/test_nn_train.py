@@ -134,11 +134,16 @@ def test_cli_applies_inertia_settings_unless_overridden(tmp_path, extra, expecte
 @pytest.mark.parametrize("wd,optimiser", [(0.0, "Adam"), (0.5, "AdamW")])
 def test_weight_decay_selects_adamw(monkeypatch, wd, optimiser):
     used = []
+
+    def spy(name):
+        class Spy(getattr(torch.optim, name)):
+            def __init__(self, params, **kw):
+                used.append((name, kw.get("weight_decay")))
+                super().__init__(params, **kw)
+        return Spy
+
     for name in ("Adam", "AdamW"):
-        base = getattr(torch.optim, name)
-        spy = type(name, (base,), {"__init__": lambda self, params, _b=base, _n=name, **k: (
-            used.append((_n, k.get("weight_decay"))), _b.__init__(self, params, **k))[1]})
-        monkeypatch.setattr(torch.optim, name, spy)
+        monkeypatch.setattr(torch.optim, name, spy(name))
     train("o5", "mlp", ntrain=20, ntest=20, ch=8, layers=1, epochs=1, batch=20, lr=0.1,
           weight_decay=wd, progress=False)
     assert used == [(optimiser, wd if wd else None)]

@@ -27,6 +27,7 @@ this project by :mod:`groupkit.datasets` from ``--seed``.
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import logging
 import math
@@ -71,6 +72,9 @@ PAPER = {"ntrain": 1000, "nval": 1000, "ntest": 5000, "ch": 384, "layers": 3, "e
 # clipping (0.086 validation), equivariant output scaling (worse on 3 of 4 seeds).
 TASK_SETTINGS = {"lorentz": {"input_scale": 0.25, "lr": 5e-3},
                  "inertia": {"clip": 1.0, "weight_decay": 0.1}}
+
+# The keyword options of train() beyond the budget that TASK_SETTINGS and the command line set.
+TRAINING_OPTIONS = ("input_scale", "output_scaling", "warmup", "clip", "weight_decay")
 
 
 # The extra evaluation pool of a run with seed s is drawn from seed POOL_SEED + s: for seeds
@@ -182,8 +186,8 @@ def train(task: str, model_kind: str, *, ntrain: int, ntest: int, ch: int, layer
     (gradient-norm clipping) stabilise the first steps, when the gradients are largest;
     ``weight_decay`` > 0 trains with AdamW (decoupled weight decay) instead of Adam. With
     ``npool`` > 0 the result also holds ``pool_mse``, the MSE on ``npool`` further samples drawn
-    from seed 10 000 + ``seed``: with heavy-tailed targets a 5 000-sample test MSE can hinge on
-    one sample, and a large pool estimates the expected test MSE more steadily."""
+    from seed :data:`POOL_SEED` + ``seed``: with heavy-tailed targets a 5 000-sample test MSE can
+    hinge on one sample, and a large pool estimates the expected test MSE more steadily."""
     for name, value in (("warmup", warmup), ("clip", clip or 0.0),
                         ("weight_decay", weight_decay)):
         if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
@@ -194,14 +198,14 @@ def train(task: str, model_kind: str, *, ntrain: int, ntest: int, ch: int, layer
     full = datasets.make(task, ntrain + nval + ntest, rng=seed)
     train_set, val_set, test_set = full.split(ntrain, nval, ntest)
     pool_set = datasets.make(task, int(npool), rng=POOL_SEED + seed) if npool else None
+    output_scaling = train_set.y_scaling if output_scaling is None else bool(output_scaling)
     stats = train_set.standardization(input_scale, y_scaling=output_scaling)
     steps = total_steps(ntrain, batch, epochs)
     every = max(1, steps // 100)
     result = {"task": task, "model": model_kind, "ntrain": ntrain, "nval": nval, "ntest": ntest,
               "ch": ch, "layers": layers, "epochs": epochs, "batch": batch, "lr": lr,
               "steps": steps, "seed": seed, "input_scale": input_scale,
-              "output_scaling": train_set.y_scaling if output_scaling is None
-              else bool(output_scaling), "warmup": warmup, "clip": clip,
+              "output_scaling": output_scaling, "warmup": warmup, "clip": clip,
               "weight_decay": weight_decay}
     t0 = time.perf_counter()
     if model_kind == "emlp-ref":
@@ -348,8 +352,9 @@ def main(argv=None) -> list[dict]:
     if args.threads:
         torch.set_num_threads(args.threads)
     # precedence: the budget's defaults < the task's settings (groupkit's models) < the command line
-    base = {**(PAPER if args.full else DEFAULTS), "input_scale": 1.0, "output_scaling": None,
-            "warmup": 0, "clip": None, "weight_decay": 0.0}
+    defaults = inspect.signature(train).parameters
+    base = {**(PAPER if args.full else DEFAULTS),
+            **{k: defaults[k].default for k in TRAINING_OPTIONS}}
     given = {k: getattr(args, k) for k in base if getattr(args, k, None) is not None}
     tasks = list(datasets.TASKS) if args.task == "all" else [args.task]
     models = ["emlp", "mlp"] if args.model == "all" else [args.model]

@@ -148,6 +148,15 @@ def test_emlp_equivariant(case, dtype, products):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
+def test_emlp_with_bilinear_in_some_layers_equivariant(case, dtype):
+    rep, _ = case
+    G = rep.group
+    model = EMLP(V(G) + Scalar, V(G) + Scalar, G, ch=rep, num_layers=3,
+                 bilinear=[True, False, True], dtype=torch.float64)
+    _check(model, dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
 def test_emlp_uniform_hidden_equivariant(dtype):
     """The paper's O(5) architecture with uniform_rep hidden layers (small ch)."""
     G = gk.O(5)

@@ -61,6 +61,28 @@ def test_explicit_hidden_reps():
         EMLP(V(G), Scalar, G, ch="wide")
 
 
+def test_bilinear_can_be_chosen_per_layer():
+    G = gk.SO(3)
+    model = EMLP(V(G), Scalar, G, ch=40, num_layers=3, bilinear=[True, True, False],
+                 dtype=torch.float64)
+    assert [b.bilinear is not None for b in model.network[:3]] == [True, True, False]
+    last = model.network[2]
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randn(5, last.rep_in.size, dtype=torch.float64, generator=gen)
+    torch.testing.assert_close(last(x), last.nonlinearity(last.linear(x)), rtol=0, atol=0)
+    everywhere = EMLP(V(G), Scalar, G, ch=40, num_layers=3, dtype=torch.float64)
+    n_params = lambda m: sum(p.numel() for p in m.parameters())  # noqa: E731
+    assert n_params(everywhere) - n_params(model) == n_params(everywhere.network[2].bilinear)
+
+
+@pytest.mark.parametrize("bilinear, error", [([True, False], ValueError), ("yes", TypeError),
+                                             ([1, 0, 1], TypeError)])
+def test_per_layer_bilinear_needs_one_bool_per_hidden_layer(bilinear, error):
+    G = gk.SO(3)
+    with pytest.raises(error, match="one per hidden layer|one bool per hidden layer"):
+        EMLP(V(G), Scalar, G, ch=40, num_layers=3, bilinear=bilinear)
+
+
 # -- checkpoints -----------------------------------------------------------------------------
 
 def _roundtrip(model_factory):

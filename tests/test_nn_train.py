@@ -131,6 +131,29 @@ def test_cli_applies_inertia_settings_unless_overridden(tmp_path, extra, expecte
     assert (r["clip"], r["weight_decay"], r["output_scaling"]) == expected
 
 
+def test_cli_bilinear_mask_reaches_the_emlp_blocks(tmp_path, monkeypatch):
+    built = []
+    import groupkit.nn.train as train_module
+
+    def spy(*args, **kwargs):
+        built.append(build_model(*args, **kwargs))
+        return built[-1]
+    monkeypatch.setattr(train_module, "build_model", spy)
+    out = tmp_path / "r.json"
+    main(["--task", "o5", "--model", "emlp", "--ntrain", "40", "--ntest", "20", "--ch", "20",
+          "--layers", "2", "--epochs", "1", "--bilinear", "1,0", "--no-progress", "--json",
+          str(out)])
+    assert json.loads(out.read_text())[0]["bilinear"] == [True, False]
+    assert [block.bilinear is not None for block in built[0].network[:2]] == [True, False]
+
+
+@pytest.mark.parametrize("mask", ["1,2", "yes", ""])
+def test_cli_rejects_a_bad_bilinear_mask(mask, capsys):
+    with pytest.raises(SystemExit):
+        main(["--task", "o5", "--bilinear", mask, "--no-progress"])
+    assert "one 0 or 1 per hidden layer" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("wd,optimiser", [(0.0, "Adam"), (0.5, "AdamW")])
 def test_weight_decay_selects_adamw(monkeypatch, wd, optimiser):
     used = []
@@ -202,6 +225,28 @@ def test_emlp_reference_applies_clip_and_weight_decay():
     decayed = train("o5", "emlp-ref", weight_decay=5.0, **kw)
     assert clipped["train_mse"] != plain and decayed["train_mse"] != plain
     assert (clipped["clip"], decayed["weight_decay"]) == (1e-3, 5.0)
+
+
+@pytest.mark.emlp
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore:jax.sharding.PmapSharding is deprecated:DeprecationWarning")
+def test_emlp_reference_drops_the_bilinear_terms_it_is_told_to():
+    """Told to drop its one block's bilinear term, emlp's EMLP loses exactly that layer's
+    parameters and still trains."""
+    from emlp.groups import O
+    from emlp.nn import EMLP as EmlpEMLP
+    from emlp.reps import Scalar as EmlpScalar
+    from emlp.reps import V as EmlpV
+
+    kw = dict(ntrain=100, nval=0, ntest=100, ch=32, layers=1, epochs=1, batch=50, lr=3e-3,
+              progress=False)
+    with_bi = train("o5", "emlp-ref", **kw)
+    without = train("o5", "emlp-ref", bilinear=(False,), **kw)
+    block = EmlpEMLP(2 * EmlpV, EmlpScalar, O(5), ch=32, num_layers=1).network[0]
+    bilinear_size = sum(np.size(v.value) for v in block.bilinear.vars().values())
+    assert bilinear_size > 0 and without["bilinear"] == [False]
+    assert with_bi["parameters"] - without["parameters"] == bilinear_size
+    assert np.isfinite(without["test_mse"])
 
 
 @pytest.mark.emlp

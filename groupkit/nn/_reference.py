@@ -52,12 +52,13 @@ def train_emlp_reference(train_set: datasets.Dataset, val_set: datasets.Dataset,
                          ch: int, layers: int, epochs: int, batch: int, lr: float,
                          seed: int = 0, eval_every: int = 1, warmup: int = 0,
                          clip: float | None = None, weight_decay: float = 0.0,
-                         pool_set: datasets.Dataset | None = None,
+                         bilinear=True, pool_set: datasets.Dataset | None = None,
                          progress: bool = True) -> dict:
     """Train emlp's EMLP as :func:`groupkit.nn.train.train` trains ours; with a non-empty
     ``val_set``, report the checkpoint with the lowest validation MSE. ``clip`` and
     ``weight_decay`` act as torch's ``clip_grad_norm_`` and AdamW do (the decay multiplies each
-    trainable variable by 1 − lr·weight_decay before the Adam step)."""
+    trainable variable by 1 − lr·weight_decay before the Adam step). ``bilinear`` (one bool, or
+    one per hidden layer) drops the bilinear term of the blocks marked False."""
     try:
         from bench._emlp_compat import patch_emlp  # the tqdm shim for emlp's Krylov solver
 
@@ -73,6 +74,12 @@ def train_emlp_reference(train_set: datasets.Dataset, val_set: datasets.Dataset,
     rep_in, rep_out, G = _emlp_problem(train_set)
     t0 = time.perf_counter()
     model = EMLP(rep_in, rep_out, G, ch=ch, num_layers=layers)
+    keep = [bool(bilinear)] * layers if isinstance(bilinear, bool) else list(bilinear)
+    if len(keep) != layers:
+        raise ValueError(f"bilinear has {len(keep)} entries for {layers} hidden layers.")
+    for block, on in zip(list(model.network)[:layers], keep):
+        if not on:  # emlp's block adds bilinear(lin) to lin; a zero term removes it
+            block.bilinear = lambda lin: 0.0
     build = time.perf_counter() - t0
     xs, xm, ys, ym = (jnp.asarray(a, dtype=jnp.float32) for a in
                       (stats.x_scale, stats.x_shift, stats.y_scale, stats.y_shift))

@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -139,14 +140,30 @@ class EMLPBlock(nn.Module):
         return self.nonlinearity(h)
 
 
+def _per_layer(bilinear, n: int) -> list[bool]:
+    """``bilinear`` (a bool or one bool per hidden layer) as a list of n bools."""
+    if isinstance(bilinear, (bool, np.bool_)):
+        return [bool(bilinear)] * n
+    if isinstance(bilinear, Sequence) and not isinstance(bilinear, str) and all(
+            isinstance(b, (bool, np.bool_)) for b in bilinear):
+        if len(bilinear) != n:
+            raise ValueError(f"bilinear has {len(bilinear)} entries but the EMLP has {n} hidden "
+                             f"layers; give one bool per hidden layer, or a single bool.")
+        return [bool(b) for b in bilinear]
+    raise TypeError(f"bilinear must be a bool or a sequence of bools, one per hidden layer; got "
+                    f"{bilinear!r}.")
+
+
 class EMLP(nn.Module):
     """Equivariant multilayer perceptron rep_in → rep_out for ``group``.
 
     ``ch``: hidden channels — an int (spread over tensor ranks by :func:`uniform_rep`), a Rep, or
     a sequence of ints/Reps, one per hidden layer. ``num_layers`` hidden layers (EMLP blocks)
-    are followed by an equivariant linear layer to rep_out. ``bilinear=False`` drops the bilinear
-    terms; ``bilinear_options`` go to :class:`~groupkit.nn.EquivariantBilinear`. ``group``
-    defaults to the group of rep_in/rep_out.
+    are followed by an equivariant linear layer to rep_out. ``bilinear``: whether the blocks carry
+    the bilinear term — one bool for all, or a sequence of bools, one per hidden layer (each
+    bilinear term doubles the polynomial degree the network can reach, so k of them bound it by
+    2^k up to the gates); ``bilinear_options`` go to :class:`~groupkit.nn.EquivariantBilinear`.
+    ``group`` defaults to the group of rep_in/rep_out.
 
     Input (..., rep_in.size) → (..., rep_out.size). ``state_dict`` holds coefficients only; the
     bases are rebuilt (from the solver's cache) when the model is constructed.
@@ -161,7 +178,8 @@ class EMLP(nn.Module):
     """
 
     def __init__(self, rep_in: Rep, rep_out: Rep, group: Group | None = None, *, ch=384,
-                 num_layers: int = 3, bilinear: bool = True, bilinear_options: dict | None = None,
+                 num_layers: int = 3, bilinear: bool | Sequence[bool] = True,
+                 bilinear_options: dict | None = None,
                  dtype: torch.dtype | None = None, device=None):
         super().__init__()
         if group is not None:
@@ -173,8 +191,9 @@ class EMLP(nn.Module):
         self._size_in = rep_in.size
         self.hidden = hidden_reps(ch, group, num_layers)
         reps = [rep_in, *self.hidden]
-        blocks = [EMLPBlock(a, b, bilinear=bilinear, bilinear_options=bilinear_options,
-                            dtype=dtype, device=device) for a, b in zip(reps, reps[1:])]
+        blocks = [EMLPBlock(a, b, bilinear=bi, bilinear_options=bilinear_options,
+                            dtype=dtype, device=device)
+                  for a, b, bi in zip(reps, reps[1:], _per_layer(bilinear, len(self.hidden)))]
         self.network = nn.Sequential(
             *blocks, EquivariantLinear(reps[-1], rep_out, dtype=dtype, device=device))
 

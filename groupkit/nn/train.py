@@ -74,7 +74,8 @@ TASK_SETTINGS = {"lorentz": {"input_scale": 0.25, "lr": 5e-3},
                  "inertia": {"clip": 1.0, "weight_decay": 0.1}}
 
 # The keyword options of train() beyond the budget that TASK_SETTINGS and the command line set.
-TRAINING_OPTIONS = ("input_scale", "output_scaling", "warmup", "clip", "weight_decay")
+TRAINING_OPTIONS = ("input_scale", "output_scaling", "warmup", "clip", "weight_decay",
+                    "bilinear")
 
 
 # The extra evaluation pool of a run with seed s is drawn from seed POOL_SEED + s: for seeds
@@ -122,11 +123,13 @@ class Standardized(nn.Module):
 
 
 def build_model(kind: str, data: datasets.Dataset, *, ch: int, layers: int,
-                dtype=torch.float32, device=None) -> nn.Module:
-    """``kind`` 'emlp' (groupkit's EMLP for the task's group) or 'mlp' (the plain baseline)."""
+                bilinear: bool | tuple[bool, ...] = True, dtype=torch.float32,
+                device=None) -> nn.Module:
+    """``kind`` 'emlp' (groupkit's EMLP for the task's group; ``bilinear`` as in
+    :class:`~groupkit.nn.EMLP`) or 'mlp' (the plain baseline, which has no bilinear terms)."""
     if kind == "emlp":
         return EMLP(data.rep_in, data.rep_out, data.group, ch=ch, num_layers=layers,
-                    dtype=dtype, device=device)
+                    bilinear=bilinear, dtype=dtype, device=device)
     if kind == "mlp":
         return MLP(data.rep_in, data.rep_out, ch=ch, num_layers=layers, dtype=dtype,
                    device=device)
@@ -174,7 +177,7 @@ def train(task: str, model_kind: str, *, ntrain: int, ntest: int, ch: int, layer
           epochs: int, batch: int, lr: float, nval: int = 0, seed: int = 0,
           input_scale: float = 1.0, output_scaling: bool | None = None, warmup: int = 0,
           clip: float | None = None, weight_decay: float = 0.0, npool: int = 0,
-          device: str = "cpu",
+          bilinear: bool | tuple[bool, ...] = True, device: str = "cpu",
           dtype: torch.dtype = torch.float32, progress: bool = True) -> dict:
     """Generate the task's data from ``seed`` (train, then ``nval`` validation, then test
     samples), train, and return a result dict with the test MSE (in the targets' units), the
@@ -187,7 +190,9 @@ def train(task: str, model_kind: str, *, ntrain: int, ntest: int, ch: int, layer
     ``weight_decay`` > 0 trains with AdamW (decoupled weight decay) instead of Adam. With
     ``npool`` > 0 the result also holds ``pool_mse``, the MSE on ``npool`` further samples drawn
     from seed :data:`POOL_SEED` + ``seed``: with heavy-tailed targets a 5 000-sample test MSE can
-    hinge on one sample, and a large pool estimates the expected test MSE more steadily."""
+    hinge on one sample, and a large pool estimates the expected test MSE more steadily.
+    ``bilinear`` (one bool, or one per hidden layer) chooses the EMLP blocks that carry the
+    bilinear term, for groupkit's and emlp's EMLP alike."""
     for name, value in (("warmup", warmup), ("clip", clip or 0.0),
                         ("weight_decay", weight_decay)):
         if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
@@ -206,7 +211,8 @@ def train(task: str, model_kind: str, *, ntrain: int, ntest: int, ch: int, layer
               "ch": ch, "layers": layers, "epochs": epochs, "batch": batch, "lr": lr,
               "steps": steps, "seed": seed, "input_scale": input_scale,
               "output_scaling": output_scaling, "warmup": warmup, "clip": clip,
-              "weight_decay": weight_decay}
+              "weight_decay": weight_decay,
+              "bilinear": bilinear if isinstance(bilinear, bool) else list(bilinear)}
     t0 = time.perf_counter()
     if model_kind == "emlp-ref":
         from ._reference import train_emlp_reference
@@ -215,12 +221,14 @@ def train(task: str, model_kind: str, *, ntrain: int, ntest: int, ch: int, layer
                                            layers=layers, epochs=epochs, batch=batch, lr=lr,
                                            seed=seed, eval_every=every, warmup=warmup,
                                            clip=clip, weight_decay=weight_decay,
-                                           pool_set=pool_set, progress=progress))
+                                           bilinear=bilinear, pool_set=pool_set,
+                                           progress=progress))
         result["seconds"] = time.perf_counter() - t0
         return result
 
     torch.manual_seed(seed)
-    net = build_model(model_kind, train_set, ch=ch, layers=layers, dtype=dtype, device=device)
+    net = build_model(model_kind, train_set, ch=ch, layers=layers, bilinear=bilinear,
+                      dtype=dtype, device=device)
     model = Standardized(net, stats, dtype=dtype, device=device)
     result["parameters"] = sum(p.numel() for p in model.parameters())
     result["build_seconds"] = time.perf_counter() - t0
@@ -305,6 +313,14 @@ def markdown_table(results: list[dict]) -> str:
     return "\n".join(rows)
 
 
+def _bilinear_mask(text: str) -> tuple[bool, ...]:
+    flags = [f.strip() for f in text.split(",")]
+    if not flags or any(f not in ("0", "1") for f in flags):
+        raise argparse.ArgumentTypeError(f"--bilinear takes one 0 or 1 per hidden layer, "
+                                         f"comma-separated (e.g. 1,1,0); got {text!r}")
+    return tuple(f == "1" for f in flags)
+
+
 def main(argv=None) -> list[dict]:
     ap = argparse.ArgumentParser(prog="python -m groupkit.nn.train",
                                  description=__doc__.split("\n")[0])
@@ -338,6 +354,8 @@ def main(argv=None) -> list[dict]:
                     "TASK_SETTINGS for groupkit's models)")
     ap.add_argument("--weight-decay", type=float, help="AdamW's decoupled weight decay (default "
                     "0: Adam; TASK_SETTINGS for groupkit's models)")
+    ap.add_argument("--bilinear", type=_bilinear_mask, help="which EMLP blocks carry the "
+                    "bilinear term, one 0/1 per hidden layer, e.g. 1,1,0 (default: all)")
     ap.add_argument("--pool", type=int, default=0, help="also report the MSE on this many fresh "
                     "samples (pool_mse), a steadier estimate of the expected test MSE")
     ap.add_argument("--seed", type=int, default=0)

@@ -15,6 +15,9 @@ representations and group). :meth:`Dataset.standardization` computes input/outpu
 commute with the group (one positive scale per vector; for outputs, the mean's invariant part as
 shift and one scale per summand), from the split it is called on, as the paper does.
 
+:func:`paper_split` regenerates the EMLP authors' own train/validation/test arrays (their
+numpy seed and split procedure), so a model can be scored on exactly the paper's test set.
+
 >>> ds = o5_synthetic(8, rng=0)
 >>> ds.X.shape, ds.Y.shape, ds.rep_in, ds.group
 ((8, 10), (8, 1), 2V, O(5))
@@ -34,7 +37,7 @@ from .reps import Rep, Scalar, T, V
 
 __all__ = ["Dataset", "Standardization", "output_scaling", "o5_synthetic", "inertia",
            "particle_scattering", "o5_target", "inertia_target", "scattering_target",
-           "minkowski_dot", "TASKS", "make"]
+           "minkowski_dot", "TASKS", "make", "paper_split", "PAPER_SEED", "PAPER_NDATA"]
 
 ETA = np.diag([1.0, -1.0, -1.0, -1.0])
 
@@ -143,8 +146,11 @@ def output_scaling(Y: np.ndarray, rep: Rep) -> tuple[np.ndarray, np.ndarray]:
     return shift, scale
 
 
-def _rng(rng) -> np.random.Generator:
-    return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+def _rng(rng) -> np.random.Generator | np.random.RandomState:
+    # a legacy RandomState passes through, so numpy.random.seed-era data can be regenerated
+    if isinstance(rng, (np.random.Generator, np.random.RandomState)):
+        return rng
+    return np.random.default_rng(rng)
 
 
 def _check_n(n) -> int:
@@ -221,3 +227,36 @@ def make(task: str, n: int, *, rng=None) -> Dataset:
     if task not in TASKS:
         raise ValueError(f"unknown task {task!r}; choose one of {sorted(TASKS)}.")
     return TASKS[task](n, rng=rng)
+
+
+# The EMLP authors' data-efficiency script draws every task's data inside
+# FixedNumpySeed(2021) as one pool of 36 000 samples and splits it with their oil library.
+PAPER_SEED, PAPER_NDATA = 2021, 36_000
+
+
+def paper_split(task: str, ntrain: int = 1000, nval: int = 1000, ntest: int = 5000, *,
+                ndata: int = PAPER_NDATA, seed: int = PAPER_SEED) -> list[Dataset]:
+    """[train, validation, test] as the EMLP authors drew them: ``ndata`` samples of ``task``
+    from numpy's legacy generator seeded ``seed`` (their ``numpy.random.seed(2021)``), then
+    split as their ``oil.datasetup.datasets.split_dataset`` does: the splits in order of
+    decreasing size (ties in the order train, validation, test), each taken as the first
+    ``count`` entries of a fresh permutation of the indices not yet used (scikit-learn's
+    ``train_test_split`` with the global generator). A split of size 0 draws nothing.
+    The samples within a split are in the order of that permutation."""
+    if task not in TASKS:
+        raise ValueError(f"unknown task {task!r}; choose one of {sorted(TASKS)}.")
+    sizes = {"train": _check_n(ntrain), "val": int(nval), "test": _check_n(ntest)}
+    if nval < 0 or ntrain + nval + ntest > ndata:
+        raise ValueError(f"the splits ({ntrain} + {nval} + {ntest}) must be non-negative and fit "
+                         f"in the {ndata} samples the authors drew.")
+    rs = np.random.RandomState(seed)
+    pool = make(task, _check_n(ndata), rng=rs)
+    left = np.arange(ndata)
+    chosen = {}
+    for name, count in sorted(sizes.items(), key=lambda kv: kv[1], reverse=True):
+        if count == 0:
+            chosen[name] = left[:0]
+            continue
+        perm = rs.permutation(len(left))
+        chosen[name], left = left[perm[:count]], left[perm[count:]]
+    return [pool.subset(chosen[name]) for name in ("train", "val", "test")]

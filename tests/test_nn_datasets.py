@@ -198,3 +198,52 @@ def test_input_scale_multiplies_the_standardised_inputs(task):
 def test_input_scale_must_be_positive(bad):
     with pytest.raises(ValueError, match="input_scale must be a positive"):
         datasets.make("lorentz", 10, rng=0).standardization(bad)
+
+
+# -- the EMLP authors' own arrays ------------------------------------------------------------
+
+def _authors_split(task, splits):
+    """The authors' pipeline itself: emlp's dataset class under numpy.random.seed(2021), split
+    by oil's procedure with scikit-learn's train_test_split (global generator)."""
+    emlp_datasets = pytest.importorskip("emlp.datasets")
+    train_test_split = pytest.importorskip("sklearn.model_selection").train_test_split
+    cls = {"o5": emlp_datasets.O5Synthetic, "inertia": emlp_datasets.Inertia,
+           "lorentz": emlp_datasets.ParticleInteraction}[task]
+    state = np.random.get_state()
+    try:
+        np.random.seed(datasets.PAPER_SEED)
+        data = cls(datasets.PAPER_NDATA)
+        left, ids = np.arange(len(data.X)), {}
+        for name, count in sorted(splits.items(), reverse=True, key=lambda kv: kv[1]):
+            left, ids[name] = train_test_split(left, test_size=count)
+    finally:
+        np.random.set_state(state)  # the global generator is the user's
+    return data, ids
+
+
+@pytest.mark.emlp
+@pytest.mark.parametrize("task", list(datasets.TASKS))
+@pytest.mark.parametrize("ntrain", [1000, 10000])
+def test_paper_split_reproduces_the_authors_arrays(task, ntrain):
+    splits = {"train": ntrain, "val": 1000, "test": 5000}
+    data, ids = _authors_split(task, splits)
+    ours = datasets.paper_split(task, *splits.values())
+    for part, name in zip(ours, splits):
+        np.testing.assert_allclose(part.X, data.X[ids[name]], rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(part.Y, data.Y[ids[name]], rtol=1e-12, atol=1e-12)
+
+
+def test_paper_split_is_disjoint_fixed_and_leaves_the_global_generator_alone():
+    state = np.random.get_state()[1].copy()
+    train, val, test = datasets.paper_split("lorentz", 300, 200, 500, ndata=2000)
+    assert (len(train), len(val), len(test)) == (300, 200, 500)
+    rows = np.concatenate([train.X, val.X, test.X])
+    assert len(np.unique(rows, axis=0)) == 1000  # no sample in two splits
+    again = datasets.paper_split("lorentz", 300, 200, 500, ndata=2000)
+    assert all(np.array_equal(a.X, b.X) for a, b in zip((train, val, test), again))
+    assert np.array_equal(np.random.get_state()[1], state)
+
+
+def test_paper_split_must_fit_the_drawn_pool():
+    with pytest.raises(ValueError, match="fit in the 100 samples"):
+        datasets.paper_split("o5", 80, 10, 20, ndata=100)

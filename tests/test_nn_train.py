@@ -147,6 +147,21 @@ def test_cli_bilinear_mask_reaches_the_emlp_blocks(tmp_path, monkeypatch):
     assert [block.bilinear is not None for block in built[0].network[:2]] == [True, False]
 
 
+def test_cli_paper_data_trains_and_tests_on_the_authors_split(tmp_path, monkeypatch):
+    calls = []
+    real = datasets.paper_split
+
+    def spy(task, ntrain, nval, ntest, **kw):
+        calls.append((task, ntrain, nval, ntest))
+        return real(task, ntrain, nval, ntest, ndata=200, **kw)
+    monkeypatch.setattr(datasets, "paper_split", spy)
+    out = tmp_path / "r.json"
+    main(["--task", "o5", "--model", "mlp", "--ntrain", "40", "--nval", "10", "--ntest", "20",
+          "--ch", "8", "--epochs", "1", "--paper-data", "--no-progress", "--json", str(out)])
+    assert calls == [("o5", 40, 10, 20)]
+    assert json.loads(out.read_text())[0]["data"] == "paper"
+
+
 @pytest.mark.parametrize("mask", ["1,2", "yes", ""])
 def test_cli_rejects_a_bad_bilinear_mask(mask, capsys):
     with pytest.raises(SystemExit):

@@ -6,6 +6,8 @@
 #
 #   bash bench/gpu_check.sh [OUTDIR] [REF_SECONDS]
 #   SEEDS="3" COMPILE_MODE=reduce-overhead BENCH_ARGS=--no-emlp bash bench/gpu_check.sh OUT 200
+#   TASKS=inertia REF_ARGS="--clip 1 --weight-decay 0.1 --pool 20000" bash bench/gpu_check.sh OUT
+#   REF_ARGS=--paper-data bash bench/gpu_check.sh OUT     # on the EMLP authors' own arrays
 #
 # Expects torch (with CUDA) and, for the emlp parts, emlp + objax + jax importable. The bench
 # runs alone first so nothing else competes for the GPU while it times; then the tests and three
@@ -32,15 +34,16 @@ timeout 150 python3 bench/emlp_throughput.py --device cuda --compile $compile_mo
     --json "$out/emlp_throughput_cuda.json" 2>&1 | tail -12
 
 echo ">> emlp reference trainings (background) and CUDA tests"
-for task in o5 inertia lorentz; do
+tasks=${TASKS:-o5 inertia lorentz}
+for task in $tasks; do
     (end=$((SECONDS + ref_seconds))
      for seed in $seeds; do
          left=$((end - SECONDS)); [ "$left" -gt 20 ] || break
          timeout "$left" python3 -m groupkit.nn.train --task "$task" --model emlp-ref --full \
-             --seed "$seed" --no-progress --json "$out/ref_$task.json"
+             --seed "$seed" --no-progress ${REF_ARGS:-} --json "$out/ref_$task.json"
      done) > "$out/ref_$task.log" 2>&1 &
 done
 timeout 240 python3 -m pytest -q -p no:cacheprovider -W default tests/test_cuda.py \
     2>&1 | tee "$out/pytest_cuda.log" | tail -25
 wait
-for task in o5 inertia lorentz; do echo "-- $task"; grep "emlp-ref  test" "$out/ref_$task.log"; done
+for task in $tasks; do echo "-- $task"; grep "emlp-ref  test" "$out/ref_$task.log"; done

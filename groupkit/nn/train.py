@@ -5,6 +5,7 @@
     python -m groupkit.nn.train --task lorentz --model emlp --full # the paper's settings
     python -m groupkit.nn.train --task o5 --model emlp-ref         # emlp's own EMLP (JAX/objax)
     python -m groupkit.nn.train --task all --model all --reference # all three side by side
+    python -m groupkit.nn.train --task all --model all --full --paper-data  # the authors' arrays
 
 The paper's settings (``--full``, from the EMLP authors' data-efficiency script and raw results):
 hidden ch = 384 for both models, 3 layers, Adam with learning rate 3·10⁻³ on a cosine schedule,
@@ -21,7 +22,9 @@ the whole table (both models, three tasks) runs in about a minute on a laptop CP
 
 ``--model emlp-ref`` trains emlp's objax EMLP (when emlp is installed) on exactly the same
 arrays, with the same hidden width, schedule and number of steps. Every data set is generated in
-this project by :mod:`groupkit.datasets` from ``--seed``.
+this project by :mod:`groupkit.datasets` from ``--seed``, or with ``--paper-data`` regenerated
+exactly as the EMLP authors drew theirs (:func:`groupkit.datasets.paper_split`; ``--seed`` then
+sets only the initialisation and the batch order).
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # One prepared pass on a CUDA machine: the throughput benchmark on the GPU, the CUDA tests, and
-# emlp's own EMLP trained at the paper's full protocol on the three tasks (seeds 1-3), so the
-# side-by-side comparison uses the same seeds as groupkit's CPU figures in
-# bench/results/train_full.json.
+# emlp's own EMLP trained at the paper's full protocol on each task in TASKS (default all three;
+# seeds 1-3), so the side-by-side comparison uses the same seeds as groupkit's CPU figures in
+# bench/results/train_full.json. REF_ARGS are extra options for those runs; every run, whatever
+# its options, is appended to OUTDIR/ref_TASK.json (each record holds its options).
 #
 #   bash bench/gpu_check.sh [OUTDIR] [REF_SECONDS]
 #   SEEDS="3" COMPILE_MODE=reduce-overhead BENCH_ARGS=--no-emlp bash bench/gpu_check.sh OUT 200
@@ -10,7 +11,7 @@
 #   REF_ARGS=--paper-data bash bench/gpu_check.sh OUT     # on the EMLP authors' own arrays
 #
 # Expects torch (with CUDA) and, for the emlp parts, emlp + objax + jax importable. The bench
-# runs alone first so nothing else competes for the GPU while it times; then the tests and three
+# runs alone first so nothing else competes for the GPU while it times; then the tests and the
 # emlp trainings (one process per task, seeds in turn) share the machine. REF_SECONDS bounds each
 # task's training loop; every finished run is appended to OUTDIR/ref_TASK.json at once, so a
 # run cut short still returns the seeds it finished.

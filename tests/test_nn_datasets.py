@@ -202,20 +202,31 @@ def test_input_scale_must_be_positive(bad):
 
 # -- the EMLP authors' own arrays ------------------------------------------------------------
 
-def _authors_split(task, splits):
-    """The authors' pipeline itself: emlp's dataset class under numpy.random.seed(2021), split
-    by oil's procedure with scikit-learn's train_test_split (global generator)."""
+# The order in which the authors' oil.split_dataset draws {'train': N, 'test': 5000, 'val': 1000}
+# (largest first, ties in that dict order; a split that needs every index left takes them as
+# they are), written out per N rather than derived, so the sort in paper_split is checked.
+DRAWS = {300: [("test", 5000), ("val", 1000), ("train", 300)],
+         1000: [("test", 5000), ("train", 1000), ("val", 1000)],
+         30000: [("train", 30000), ("test", 5000), ("val", None)]}  # None: the remainder
+
+
+def _authors_split(task, ntrain):
+    """emlp's dataset class under numpy.random.seed(2021), split in the authors' draw order by
+    scikit-learn's train_test_split on the global generator, as oil does."""
     emlp_datasets = pytest.importorskip("emlp.datasets")
     train_test_split = pytest.importorskip("sklearn.model_selection").train_test_split
     cls = {"o5": emlp_datasets.O5Synthetic, "inertia": emlp_datasets.Inertia,
            "lorentz": emlp_datasets.ParticleInteraction}[task]
     state = np.random.get_state()
     try:
-        np.random.seed(datasets.PAPER_SEED)
-        data = cls(datasets.PAPER_NDATA)
-        left, ids = np.arange(len(data.X)), {}
-        for name, count in sorted(splits.items(), reverse=True, key=lambda kv: kv[1]):
-            left, ids[name] = train_test_split(left, test_size=count)
+        np.random.seed(2021)
+        data = cls(36_000)
+        left, ids = np.arange(36_000), {}
+        for name, count in DRAWS[ntrain]:
+            if count is None:
+                ids[name], left = left, left[:0]
+            else:
+                left, ids[name] = train_test_split(left, test_size=count)
     finally:
         np.random.set_state(state)  # the global generator is the user's
     return data, ids
@@ -223,12 +234,11 @@ def _authors_split(task, splits):
 
 @pytest.mark.emlp
 @pytest.mark.parametrize("task", list(datasets.TASKS))
-@pytest.mark.parametrize("ntrain", [1000, 10000])
+@pytest.mark.parametrize("ntrain", sorted(DRAWS))
 def test_paper_split_reproduces_the_authors_arrays(task, ntrain):
-    splits = {"train": ntrain, "val": 1000, "test": 5000}
-    data, ids = _authors_split(task, splits)
-    ours = datasets.paper_split(task, *splits.values())
-    for part, name in zip(ours, splits):
+    data, ids = _authors_split(task, ntrain)
+    ours = datasets.paper_split(task, ntrain, 1000, 5000)
+    for part, name in zip(ours, ("train", "val", "test")):
         np.testing.assert_allclose(part.X, data.X[ids[name]], rtol=1e-12, atol=1e-14)
         np.testing.assert_allclose(part.Y, data.Y[ids[name]], rtol=1e-12, atol=1e-12)
 
@@ -244,6 +254,19 @@ def test_paper_split_is_disjoint_fixed_and_leaves_the_global_generator_alone():
     assert np.array_equal(np.random.get_state()[1], state)
 
 
+def test_paper_split_without_validation_draws_no_validation_split():
+    train, val, test = datasets.paper_split("o5", 300, 0, 500, ndata=2000)
+    assert (len(train), len(val), len(test)) == (300, 0, 500)
+    assert val.X.shape == (0, 10)
+
+
 def test_paper_split_must_fit_the_drawn_pool():
-    with pytest.raises(ValueError, match="fit in the 100 samples"):
+    with pytest.raises(ValueError, match="fit in the ndata = 100 samples"):
         datasets.paper_split("o5", 80, 10, 20, ndata=100)
+
+
+@pytest.mark.parametrize("kw, name", [({"nval": 2.5}, "nval"), ({"ntrain": 0}, "ntrain"),
+                                       ({"ntest": True}, "ntest"), ({"ndata": 2.5}, "ndata")])
+def test_paper_split_names_a_bad_size(kw, name):
+    with pytest.raises(ValueError, match=f"{name} must be an integer"):
+        datasets.paper_split("o5", **{"ntrain": 10, "nval": 10, "ntest": 10, "ndata": 100, **kw})

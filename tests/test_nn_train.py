@@ -147,7 +147,7 @@ def test_cli_bilinear_mask_reaches_the_emlp_blocks(tmp_path, monkeypatch):
     assert [block.bilinear is not None for block in built[0].network[:2]] == [True, False]
 
 
-def test_cli_paper_data_trains_and_tests_on_the_authors_split(tmp_path, monkeypatch):
+def test_cli_paper_data_takes_its_splits_from_paper_split(tmp_path, monkeypatch):
     calls = []
     real = datasets.paper_split
 
@@ -160,6 +160,29 @@ def test_cli_paper_data_trains_and_tests_on_the_authors_split(tmp_path, monkeypa
           "--ch", "8", "--epochs", "1", "--paper-data", "--no-progress", "--json", str(out)])
     assert calls == [("o5", 40, 10, 20)]
     assert json.loads(out.read_text())[0]["data"] == "paper"
+
+
+def test_cli_bilinear_mask_must_match_the_layers(capsys):
+    with pytest.raises(SystemExit):
+        main(["--task", "o5", "--layers", "2", "--bilinear", "1,1,0", "--no-progress"])
+    assert "names 3 blocks but the model has 2 hidden layers" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("kind, bilinear, recorded", [
+    ("emlp", np.True_, [True, True]), ("emlp", (True, np.False_), [True, False]),
+    ("mlp", True, None)])
+def test_bilinear_is_recorded_as_one_bool_per_block(kind, bilinear, recorded):
+    r = train("o5", kind, ntrain=20, ntest=10, ch=20, layers=2, epochs=1, batch=10, lr=1e-3,
+              bilinear=bilinear, progress=False)
+    assert r["bilinear"] == recorded
+    json.dumps(r)  # plain bools, so the result can be written out
+
+
+def test_bad_bilinear_is_refused_before_any_data_is_drawn(monkeypatch):
+    monkeypatch.setattr(datasets, "make", lambda *a, **k: pytest.fail("data were drawn"))
+    with pytest.raises(ValueError, match="one bool per hidden layer"):
+        train("o5", "emlp", ntrain=20, ntest=10, ch=20, layers=2, epochs=1, batch=10, lr=1e-3,
+              bilinear=(True,), progress=False)
 
 
 @pytest.mark.parametrize("mask", ["1,2", "yes", ""])

@@ -12,6 +12,7 @@ import time
 import numpy as np
 
 from .. import datasets
+from .emlp import _per_layer
 from .train import _BestOnValidation, _steps, total_steps
 
 __all__ = ["train_emlp_reference"]
@@ -72,11 +73,9 @@ def train_emlp_reference(train_set: datasets.Dataset, val_set: datasets.Dataset,
     np.random.seed(seed)  # emlp's bilinear layers draw from numpy's global generator
     objax.random.DEFAULT_GENERATOR.seed(seed)
     rep_in, rep_out, G = _emlp_problem(train_set)
+    keep = _per_layer(bilinear, layers)  # checked before the slow build
     t0 = time.perf_counter()
     model = EMLP(rep_in, rep_out, G, ch=ch, num_layers=layers)
-    keep = [bool(bilinear)] * layers if isinstance(bilinear, bool) else list(bilinear)
-    if len(keep) != layers:
-        raise ValueError(f"bilinear has {len(keep)} entries for {layers} hidden layers.")
     for block, on in zip(list(model.network)[:layers], keep):
         if not on:  # emlp's block adds bilinear(lin) to lin; a zero term removes it
             block.bilinear = lambda lin: 0.0

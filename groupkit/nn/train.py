@@ -22,9 +22,9 @@ the whole table (both models, three tasks) runs in about a minute on a laptop CP
 
 ``--model emlp-ref`` trains emlp's objax EMLP (when emlp is installed) on exactly the same
 arrays, with the same hidden width, schedule and number of steps. Every data set is generated in
-this project by :mod:`groupkit.datasets` from ``--seed``, or with ``--paper-data`` regenerated
-exactly as the EMLP authors drew theirs (:func:`groupkit.datasets.paper_split`; ``--seed`` then
-sets only the initialisation and the batch order).
+this project by :mod:`groupkit.datasets` from ``--seed``, or with ``--paper-data`` drawn as the
+EMLP authors' data-efficiency script draws them (:func:`groupkit.datasets.paper_split`;
+``--seed`` then sets only the initialisation and the batch order).
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ import torch
 from torch import nn
 
 from .. import datasets
-from .emlp import EMLP, MLP
+from .emlp import EMLP, MLP, _per_layer
 
 __all__ = ["Standardized", "build_model", "train", "main", "DEFAULTS", "PAPER", "TASK_SETTINGS"]
 
@@ -196,9 +196,13 @@ def train(task: str, model_kind: str, *, ntrain: int, ntest: int, ch: int, layer
     from seed :data:`POOL_SEED` + ``seed``: with heavy-tailed targets a 5 000-sample test MSE can
     hinge on one sample, and a large pool estimates the expected test MSE more steadily.
     ``bilinear`` (one bool, or one per hidden layer) chooses the EMLP blocks that carry the
-    bilinear term, for groupkit's and emlp's EMLP alike. ``paper_data`` trains and tests on the
-    EMLP authors' own arrays (:func:`~groupkit.datasets.paper_split`) instead of data drawn from
-    ``seed``, which then sets only the initialisation and the batch order."""
+    bilinear term, for groupkit's and emlp's EMLP alike (recorded as one bool per block; None
+    for the MLP). ``paper_data`` trains and tests on arrays
+    drawn as the EMLP authors' script draws them (:func:`~groupkit.datasets.paper_split`)
+    instead of data drawn from ``seed``, which then sets only the initialisation and the batch
+    order."""
+    # one bool per EMLP block, checked before any data or model is built; the MLP has no blocks
+    mask = None if model_kind == "mlp" else _per_layer(bilinear, layers)
     for name, value in (("warmup", warmup), ("clip", clip or 0.0),
                         ("weight_decay", weight_decay)):
         if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
@@ -222,7 +226,7 @@ def train(task: str, model_kind: str, *, ntrain: int, ntest: int, ch: int, layer
               "input_scale": input_scale,
               "output_scaling": output_scaling, "warmup": warmup, "clip": clip,
               "weight_decay": weight_decay,
-              "bilinear": bilinear if isinstance(bilinear, bool) else list(bilinear)}
+              "bilinear": mask}
     t0 = time.perf_counter()
     if model_kind == "emlp-ref":
         from ._reference import train_emlp_reference
@@ -231,13 +235,13 @@ def train(task: str, model_kind: str, *, ntrain: int, ntest: int, ch: int, layer
                                            layers=layers, epochs=epochs, batch=batch, lr=lr,
                                            seed=seed, eval_every=every, warmup=warmup,
                                            clip=clip, weight_decay=weight_decay,
-                                           bilinear=bilinear, pool_set=pool_set,
+                                           bilinear=mask, pool_set=pool_set,
                                            progress=progress))
         result["seconds"] = time.perf_counter() - t0
         return result
 
     torch.manual_seed(seed)
-    net = build_model(model_kind, train_set, ch=ch, layers=layers, bilinear=bilinear,
+    net = build_model(model_kind, train_set, ch=ch, layers=layers, bilinear=mask or True,
                       dtype=dtype, device=device)
     model = Standardized(net, stats, dtype=dtype, device=device)
     result["parameters"] = sum(p.numel() for p in model.parameters())
@@ -324,8 +328,9 @@ def markdown_table(results: list[dict]) -> str:
 
 
 def _bilinear_mask(text: str) -> tuple[bool, ...]:
+    """--bilinear's value, e.g. '1,1,0', as one bool per hidden layer."""
     flags = [f.strip() for f in text.split(",")]
-    if not flags or any(f not in ("0", "1") for f in flags):
+    if any(f not in ("0", "1") for f in flags):
         raise argparse.ArgumentTypeError(f"--bilinear takes one 0 or 1 per hidden layer, "
                                          f"comma-separated (e.g. 1,1,0); got {text!r}")
     return tuple(f == "1" for f in flags)
@@ -369,10 +374,10 @@ def main(argv=None) -> list[dict]:
     ap.add_argument("--pool", type=int, default=0, help="also report the MSE on this many fresh "
                     "samples (pool_mse), a steadier estimate of the expected test MSE")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--paper-data", action="store_true", help="train and test on the EMLP "
-                    "authors' own arrays (their numpy seed 2021 and split; "
-                    "groupkit.datasets.paper_split); --seed then sets only the initialisation "
-                    "and the batch order")
+    ap.add_argument("--paper-data", action="store_true", help="train and test on arrays drawn "
+                    "as the EMLP authors' data-efficiency script draws them (numpy seed 2021, "
+                    "36,000 samples, their split; groupkit.datasets.paper_split; use with "
+                    "--full); --seed then sets only the initialisation and the batch order")
     ap.add_argument("--threads", type=int, help="torch CPU threads")
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     ap.add_argument("--float64", action="store_true")
@@ -388,6 +393,14 @@ def main(argv=None) -> list[dict]:
     base = {**(PAPER if args.full else DEFAULTS),
             **{k: defaults[k].default for k in TRAINING_OPTIONS}}
     given = {k: getattr(args, k) for k in base if getattr(args, k, None) is not None}
+    layers = given.get("layers", base["layers"])
+    if args.bilinear is not None and len(args.bilinear) != layers:
+        ap.error(f"--bilinear {','.join(str(int(b)) for b in args.bilinear)} names "
+                 f"{len(args.bilinear)} blocks but the model has {layers} hidden layers")
+    if args.paper_data and (given.get("nval", base["nval"]), given.get("ntest", base["ntest"])) \
+            != (1000, 5000):
+        log.warning("--paper-data: the EMLP authors used 1000 validation and 5000 test samples "
+                    "(--full); other sizes draw other arrays")
     tasks = list(datasets.TASKS) if args.task == "all" else [args.task]
     models = ["emlp", "mlp"] if args.model == "all" else [args.model]
     if args.reference and "emlp-ref" not in models:

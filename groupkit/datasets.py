@@ -148,9 +148,22 @@ def output_scaling(Y: np.ndarray, rep: Rep) -> tuple[np.ndarray, np.ndarray]:
     return shift, scale
 
 
-def _rng(rng) -> np.random.Generator | np.random.RandomState:
+class _TorchNormal:
+    """Standard normal draws from torch's CPU generator seeded ``seed`` (float32, as
+    ``torch.manual_seed(seed); torch.randn(...)``), returned as float64 numpy arrays."""
+
+    def __init__(self, seed: int):
+        import torch  # only for the torch-era paper arrays; the module itself stays torch-free
+
+        self._torch, self._gen = torch, torch.Generator().manual_seed(seed)
+
+    def normal(self, size):
+        return self._torch.randn(*size, generator=self._gen).double().numpy()
+
+
+def _rng(rng) -> np.random.Generator | np.random.RandomState | _TorchNormal:
     # a legacy RandomState passes through, so numpy.random.seed-era data can be regenerated
-    if isinstance(rng, (np.random.Generator, np.random.RandomState)):
+    if isinstance(rng, (np.random.Generator, np.random.RandomState, _TorchNormal)):
         return rng
     return np.random.default_rng(rng)
 
@@ -234,9 +247,9 @@ def make(task: str, n: int, *, rng=None) -> Dataset:
 # The EMLP authors' data-efficiency script (experiments/data_efficiency.py with emlp's dataset
 # classes, the script whose 900-epoch schedule --full follows) draws each task's data inside
 # FixedNumpySeed(2021) as one pool of 36 000 samples, and splits it with their oil library into
-# {'train': N, 'test': 5000, 'val': 1000}. An earlier version (emlp_jax) drew the same pool with
-# torch.randn under torch's seed 2021, so these are the published figures' arrays only if the
-# figures came from the numpy-era code.
+# {'train': N, 'test': 5000, 'val': 1000}. An earlier version of their dataset classes (emlp_jax)
+# drew the pool with torch.randn under torch's seed 2021 instead (draw="torch"); which of the two
+# produced the published figures is not recorded.
 PAPER_SEED, PAPER_NDATA = 2021, 36_000
 
 
@@ -248,7 +261,8 @@ def _count(name: str, value, minimum: int) -> int:
 
 
 def paper_split(task: str, ntrain: int = 1000, nval: int = 1000, ntest: int = 5000, *,
-                ndata: int = PAPER_NDATA, seed: int = PAPER_SEED) -> list[Dataset]:
+                ndata: int = PAPER_NDATA, seed: int = PAPER_SEED,
+                draw: str = "numpy") -> list[Dataset]:
     """[train, validation, test] drawn as the EMLP authors' data-efficiency script draws them:
     ``ndata`` samples of ``task`` from numpy's legacy generator seeded ``seed`` (their
     ``numpy.random.seed(2021)`` around emlp's dataset classes), split as their
@@ -257,7 +271,10 @@ def paper_split(task: str, ntrain: int = 1000, nval: int = 1000, ntest: int = 50
     permutation of the indices left (scikit-learn's ``train_test_split`` on the global
     generator), or all the indices left, in order and without a draw, when it needs them all.
     Within a split the samples keep that order. The authors used nval = 1000 and ntest = 5000
-    at every N; other sizes (nval = 0 draws no validation split) give other arrays."""
+    at every N; other sizes (nval = 0 draws no validation split) give other arrays.
+    ``draw="torch"`` draws the pool as their earlier torch-based classes did (``torch.randn``
+    after ``torch.manual_seed(seed)``, float32; targets computed here in float64), and the
+    splits from a fresh ``numpy.random.seed(seed)``; it needs torch."""
     if task not in TASKS:
         raise ValueError(f"unknown task {task!r}; choose one of {sorted(TASKS)}.")
     ndata = _count("ndata", ndata, 1)
@@ -266,8 +283,10 @@ def paper_split(task: str, ntrain: int = 1000, nval: int = 1000, ntest: int = 50
     if sum(sizes.values()) > ndata:
         raise ValueError(f"the splits (ntrain {ntrain} + nval {nval} + ntest {ntest}) must fit "
                          f"in the ndata = {ndata} samples drawn.")
+    if draw not in ("numpy", "torch"):
+        raise ValueError(f"draw must be 'numpy' or 'torch'; got {draw!r}.")
     rs = np.random.RandomState(seed)
-    pool = make(task, ndata, rng=rs)
+    pool = make(task, ndata, rng=rs if draw == "numpy" else _TorchNormal(seed))
     left = np.arange(ndata)
     chosen = {}
     for name, count in sorted(sizes.items(), key=lambda kv: kv[1], reverse=True):

@@ -243,6 +243,30 @@ def test_paper_split_reproduces_the_authors_arrays(task, ntrain):
         np.testing.assert_allclose(part.Y, data.Y[ids[name]], rtol=1e-12, atol=1e-12)
 
 
+def test_torch_drawn_paper_split_follows_the_torch_era_recipe():
+    """emlp_jax's ParticleInteraction: torch.randn(N, 16)/4 after torch.manual_seed(2021) (global
+    generator, as oil's FixedPytorchSeed), split by train_test_split after
+    numpy.random.seed(2021)."""
+    torch = pytest.importorskip("torch")
+    train_test_split = pytest.importorskip("sklearn.model_selection").train_test_split
+    n = 3000
+    np_state, torch_state = np.random.get_state(), torch.get_rng_state()
+    try:
+        torch.manual_seed(2021)
+        X = (torch.randn(n, 16) / 4).numpy()
+        np.random.seed(2021)
+        left, test_ids = train_test_split(np.arange(n), test_size=500)
+        left, train_ids = train_test_split(left, test_size=300)
+        left, val_ids = train_test_split(left, test_size=200)
+    finally:
+        np.random.set_state(np_state)
+        torch.set_rng_state(torch_state)
+    train, val, test = datasets.paper_split("lorentz", 300, 200, 500, ndata=n, draw="torch")
+    for part, ids in ((train, train_ids), (val, val_ids), (test, test_ids)):
+        np.testing.assert_array_equal(part.X, X[ids].astype(np.float64))
+        np.testing.assert_allclose(part.Y, datasets.scattering_target(part.X), rtol=1e-12)
+
+
 def test_paper_split_is_disjoint_fixed_and_leaves_the_global_generator_alone():
     state = np.random.get_state()[1].copy()
     train, val, test = datasets.paper_split("lorentz", 300, 200, 500, ndata=2000)
@@ -258,6 +282,11 @@ def test_paper_split_without_validation_draws_no_validation_split():
     train, val, test = datasets.paper_split("o5", 300, 0, 500, ndata=2000)
     assert (len(train), len(val), len(test)) == (300, 0, 500)
     assert val.X.shape == (0, 10)
+
+
+def test_paper_split_refuses_an_unknown_draw():
+    with pytest.raises(ValueError, match="draw must be 'numpy' or 'torch'"):
+        datasets.paper_split("o5", 10, 10, 10, ndata=100, draw="jax")
 
 
 def test_paper_split_must_fit_the_drawn_pool():

@@ -159,7 +159,7 @@ def test_cli_paper_data_takes_its_splits_from_paper_split(tmp_path, monkeypatch)
     main(["--task", "o5", "--model", "mlp", "--ntrain", "40", "--nval", "10", "--ntest", "20",
           "--ch", "8", "--epochs", "1", "--paper-data", "--no-progress", "--json", str(out)])
     assert calls == [("o5", 40, 10, 20)]
-    assert json.loads(out.read_text())[0]["data"] == "paper"
+    assert json.loads(out.read_text())[0]["data"] == "paper-numpy"
 
 
 def test_cli_bilinear_mask_must_match_the_layers(capsys):

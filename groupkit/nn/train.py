@@ -180,7 +180,7 @@ def train(task: str, model_kind: str, *, ntrain: int, ntest: int, ch: int, layer
           epochs: int, batch: int, lr: float, nval: int = 0, seed: int = 0,
           input_scale: float = 1.0, output_scaling: bool | None = None, warmup: int = 0,
           clip: float | None = None, weight_decay: float = 0.0, npool: int = 0,
-          bilinear: bool | tuple[bool, ...] = True, paper_data: bool = False,
+          bilinear: bool | tuple[bool, ...] = True, paper_data: str | None = None,
           device: str = "cpu",
           dtype: torch.dtype = torch.float32, progress: bool = True) -> dict:
     """Generate the task's data from ``seed`` (train, then ``nval`` validation, then test
@@ -197,10 +197,10 @@ def train(task: str, model_kind: str, *, ntrain: int, ntest: int, ch: int, layer
     hinge on one sample, and a large pool estimates the expected test MSE more steadily.
     ``bilinear`` (one bool, or one per hidden layer) chooses the EMLP blocks that carry the
     bilinear term, for groupkit's and emlp's EMLP alike (recorded as one bool per block; None
-    for the MLP). ``paper_data`` trains and tests on arrays
-    drawn as the EMLP authors' script draws them (:func:`~groupkit.datasets.paper_split`)
-    instead of data drawn from ``seed``, which then sets only the initialisation and the batch
-    order."""
+    for the MLP). ``paper_data`` ('numpy' or 'torch', the
+    ``draw`` of :func:`~groupkit.datasets.paper_split`) trains and tests on arrays drawn as the
+    EMLP authors' script draws them instead of data drawn from ``seed``, which then sets only
+    the initialisation and the batch order."""
     # one bool per EMLP block, checked before any data or model is built; the MLP has no blocks
     mask = None if model_kind == "mlp" else _per_layer(bilinear, layers)
     for name, value in (("warmup", warmup), ("clip", clip or 0.0),
@@ -211,7 +211,8 @@ def train(task: str, model_kind: str, *, ntrain: int, ntest: int, ch: int, layer
         raise ValueError(f"npool (--pool) must be a non-negative integer (0: no pool); got "
                          f"{npool!r}.")
     if paper_data:
-        train_set, val_set, test_set = datasets.paper_split(task, ntrain, nval, ntest)
+        train_set, val_set, test_set = datasets.paper_split(task, ntrain, nval, ntest,
+                                                            draw=paper_data)
     else:
         full = datasets.make(task, ntrain + nval + ntest, rng=seed)
         train_set, val_set, test_set = full.split(ntrain, nval, ntest)
@@ -222,7 +223,7 @@ def train(task: str, model_kind: str, *, ntrain: int, ntest: int, ch: int, layer
     every = max(1, steps // 100)
     result = {"task": task, "model": model_kind, "ntrain": ntrain, "nval": nval, "ntest": ntest,
               "ch": ch, "layers": layers, "epochs": epochs, "batch": batch, "lr": lr,
-              "steps": steps, "seed": seed, "data": "paper" if paper_data else "seed",
+              "steps": steps, "seed": seed, "data": f"paper-{paper_data}" if paper_data else "seed",
               "input_scale": input_scale,
               "output_scaling": output_scaling, "warmup": warmup, "clip": clip,
               "weight_decay": weight_decay,
@@ -374,10 +375,12 @@ def main(argv=None) -> list[dict]:
     ap.add_argument("--pool", type=int, default=0, help="also report the MSE on this many fresh "
                     "samples (pool_mse), a steadier estimate of the expected test MSE")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--paper-data", action="store_true", help="train and test on arrays drawn "
-                    "as the EMLP authors' data-efficiency script draws them (numpy seed 2021, "
-                    "36,000 samples, their split; groupkit.datasets.paper_split; use with "
-                    "--full); --seed then sets only the initialisation and the batch order")
+    ap.add_argument("--paper-data", nargs="?", const="numpy", choices=["numpy", "torch"],
+                    help="train and test on arrays drawn as the EMLP authors' data-efficiency "
+                    "script draws them (seed 2021, 36,000 samples, their split; "
+                    "groupkit.datasets.paper_split; use with --full); 'torch' draws as their "
+                    "earlier torch-based dataset classes did; --seed then sets only the "
+                    "initialisation and the batch order")
     ap.add_argument("--threads", type=int, help="torch CPU threads")
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     ap.add_argument("--float64", action="store_true")

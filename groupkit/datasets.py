@@ -168,10 +168,13 @@ def _rng(rng) -> np.random.Generator | np.random.RandomState | _TorchNormal:
     return np.random.default_rng(rng)
 
 
-def _check_n(n) -> int:
-    if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
-        raise ValueError(f"n must be a positive integer; got {n!r}.")
-    return int(n)
+def _count(name: str, value, minimum: int = 1) -> int:
+    """``value`` as an int ≥ ``minimum``, or a ValueError that names ``name``."""
+    if not isinstance(value, (int, np.integer)) or isinstance(value, (bool, np.bool_)) \
+            or value < minimum:
+        kind = " (a positive integer)" if minimum == 1 else ""
+        raise ValueError(f"{name} must be an integer ≥ {minimum}{kind}; got {value!r}.")
+    return int(value)
 
 
 def o5_target(X: np.ndarray) -> np.ndarray:
@@ -184,7 +187,7 @@ def o5_target(X: np.ndarray) -> np.ndarray:
 
 def o5_synthetic(n: int, *, rng=None) -> Dataset:
     """n samples of the O(5)-invariant task 2V → 1 (see the module docstring)."""
-    X = _rng(rng).normal(size=(_check_n(n), 10))
+    X = _rng(rng).normal(size=(_count("n", n), 10))
     G = O(5)
     return Dataset("o5", X, o5_target(X), 2 * V(G), Scalar, G, x_scaling="vectors",
                    y_scaling=True)
@@ -202,7 +205,7 @@ def inertia_target(X: np.ndarray, k: int = 5) -> np.ndarray:
 
 def inertia(n: int, *, rng=None, k: int = 5) -> Dataset:
     """n samples of the O(3) moment-of-inertia task k·1 + k·V → T(2)."""
-    X = _rng(rng).normal(size=(_check_n(n), 4 * k))
+    X = _rng(rng).normal(size=(_count("n", n), 4 * k))
     X[:, :k] = np.logaddexp(0.0, X[:, :k])  # softplus: positive masses
     G = O(3)
     return Dataset("inertia", X, inertia_target(X, k), k * Scalar + k * V(G), T(2, 0, G), G)
@@ -226,7 +229,7 @@ def scattering_target(X: np.ndarray) -> np.ndarray:
 
 def particle_scattering(n: int, *, rng=None) -> Dataset:
     """n samples of the Lorentz-invariant scattering task 4V → 1 (see the module docstring)."""
-    X = _rng(rng).normal(size=(_check_n(n), 16)) / 4
+    X = _rng(rng).normal(size=(_count("n", n), 16)) / 4
     G = Lorentz()
     return Dataset("lorentz", X, scattering_target(X), 4 * V(G), Scalar, G,
                    x_scaling="minkowski", y_scaling=True)
@@ -251,13 +254,6 @@ def make(task: str, n: int, *, rng=None) -> Dataset:
 # drew the pool with torch.randn under torch's seed 2021 instead (draw="torch"); which of the two
 # produced the published figures is not recorded.
 PAPER_SEED, PAPER_NDATA = 2021, 36_000
-
-
-def _count(name: str, value, minimum: int) -> int:
-    if not isinstance(value, (int, np.integer)) or isinstance(value, (bool, np.bool_)) \
-            or value < minimum:
-        raise ValueError(f"{name} must be an integer ≥ {minimum}; got {value!r}.")
-    return int(value)
 
 
 def paper_split(task: str, ntrain: int = 1000, nval: int = 1000, ntest: int = 5000, *,

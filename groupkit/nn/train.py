@@ -126,10 +126,11 @@ class Standardized(nn.Module):
 
 
 def build_model(kind: str, data: datasets.Dataset, *, ch: int, layers: int,
-                bilinear: bool | tuple[bool, ...] = True, dtype=torch.float32,
+                bilinear: bool | tuple[bool, ...] | None = True, dtype=torch.float32,
                 device=None) -> nn.Module:
     """``kind`` 'emlp' (groupkit's EMLP for the task's group; ``bilinear`` as in
-    :class:`~groupkit.nn.EMLP`) or 'mlp' (the plain baseline, which has no bilinear terms)."""
+    :class:`~groupkit.nn.EMLP`) or 'mlp' (the plain baseline, which has no bilinear terms and
+    ignores ``bilinear``)."""
     if kind == "emlp":
         return EMLP(data.rep_in, data.rep_out, data.group, ch=ch, num_layers=layers,
                     bilinear=bilinear, dtype=dtype, device=device)
@@ -242,7 +243,7 @@ def train(task: str, model_kind: str, *, ntrain: int, ntest: int, ch: int, layer
         return result
 
     torch.manual_seed(seed)
-    net = build_model(model_kind, train_set, ch=ch, layers=layers, bilinear=mask or True,
+    net = build_model(model_kind, train_set, ch=ch, layers=layers, bilinear=mask,
                       dtype=dtype, device=device)
     model = Standardized(net, stats, dtype=dtype, device=device)
     result["parameters"] = sum(p.numel() for p in model.parameters())
@@ -396,12 +397,12 @@ def main(argv=None) -> list[dict]:
     base = {**(PAPER if args.full else DEFAULTS),
             **{k: defaults[k].default for k in TRAINING_OPTIONS}}
     given = {k: getattr(args, k) for k in base if getattr(args, k, None) is not None}
-    layers = given.get("layers", base["layers"])
-    if args.bilinear is not None and len(args.bilinear) != layers:
+    budget = {**base, **given}  # TASK_SETTINGS change no sizes, so these are every run's
+    if args.bilinear is not None and len(args.bilinear) != budget["layers"]:
         ap.error(f"--bilinear {','.join(str(int(b)) for b in args.bilinear)} names "
-                 f"{len(args.bilinear)} blocks but the model has {layers} hidden layers")
-    if args.paper_data and (given.get("nval", base["nval"]), given.get("ntest", base["ntest"])) \
-            != (1000, 5000):
+                 f"{len(args.bilinear)} blocks but the model has {budget['layers']} hidden "
+                 f"layers")
+    if args.paper_data and (budget["nval"], budget["ntest"]) != (1000, 5000):
         log.warning("--paper-data: the EMLP authors used 1000 validation and 5000 test samples "
                     "(--full); other sizes draw other arrays")
     tasks = list(datasets.TASKS) if args.task == "all" else [args.task]

@@ -33,6 +33,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from . import _sympow
 from ._keys import array_digest, text_digest
 from .groups import DirectProduct, Group, common_group
 
@@ -548,14 +549,13 @@ class _SymmetricPower(Rep):
         return math.comb(n, k) if self.antisymmetric else math.comb(n + k - 1, k)
 
     def rho(self, g):
-        m = self.base.rho(g)
-        big = np.ones((1, 1))
-        for _ in range(self.k):
-            big = np.kron(big, m)
-        return self.coordinates @ big @ self.basis
+        # A permanent (Sym) or compound (Λ) of the base matrix per pair of sorted tuples: never
+        # the n^k × n^k tensor power, and exact (a signed permutation stays one) on integers.
+        return _sympow.power_matrix(np.asarray(self.base.rho(g)), self.k, self.antisymmetric)
 
     def drho(self, A):
-        return self.coordinates @ (self.base ** self.k).drho(A) @ self.basis
+        return _sympow.power_lie_matrix(np.asarray(self.base.drho(A)), self.k,
+                                        self.antisymmetric)
 
     @property
     def is_complex(self):

@@ -60,18 +60,21 @@ def solve_pair(R: Rep, S: Rep, *, method: str = "auto", use_cache: bool = True) 
         if hit is not None:
             return hit
     t0 = time.perf_counter()
-    c = Constraint.of(U)
-    if method == "orbit" and not _orbits.applicable(c):
+    # Signed-permutation actions are read off the expression (Sym³ of 48 points never becomes
+    # a 19,600 × 19,600 matrix); everything else goes through the factored constraint.
+    actions = _orbits.signed_actions(U) if method in ("auto", "orbit", "exact") else None
+    if method == "orbit" and actions is None:
         raise _numeric.SolverError(
             f"method='orbit' needs a group acting by signed permutations on {U}; this one has "
             "a Lie algebra or non-monomial generators. Use method='auto'.")
-    if method in ("auto", "orbit", "exact") and _orbits.applicable(c):
-        E = _orbits.orbit_basis(c)
+    if actions is not None:
+        E = _orbits.orbit_basis_of(U.size, actions)
         Q = _orbits.normalized(E)
-        if c.is_complex:  # a complex group whose generators act here by signed permutations
+        if U.is_complex:  # a complex group whose generators act here by signed permutations
             Q = Q.astype(np.complex128)
         pair = PairBasis(Q, "orbit", float("inf"), exact=E)
     else:
+        c = Constraint.of(U)
         inner = {"numeric": "auto", "exact": "auto"}.get(method, method)
         sol = _numeric.solve(c, method=inner)
         pair = PairBasis(sol.Q, sol.method, sol.gap)

@@ -25,6 +25,7 @@ from collections.abc import Sequence
 import numpy as np
 import scipy.linalg
 
+from ._exactinput import exact_tag, split_exact
 from ._keys import array_digest, text_digest
 
 __all__ = ["Group", "DirectProduct", "GroupError"]
@@ -93,6 +94,10 @@ class Group:
 
     def __init__(self, discrete_generators=(), lie_algebra=(), *, d: int | None = None,
                  name: str | None = None):
+        # Generators given exactly (Fraction, sympy.Rational) are kept for exact solves.
+        exact_h, discrete_generators = split_exact(discrete_generators)
+        exact_a, lie_algebra = split_exact(lie_algebra)
+        self._exact = (exact_h, exact_a) if exact_h is not None or exact_a is not None else None
         h = _as_generator_stack(discrete_generators, "discrete_generators", d)
         a = _as_generator_stack(lie_algebra, "lie_algebra", d)
         dims = {x.shape[1] for x in (h, a) if x.shape[0] > 0}
@@ -147,7 +152,9 @@ class Group:
     @cached_property
     def key(self) -> str:
         """Stable digest of the generators; equal groups have equal keys in every process."""
-        return text_digest("Group", str(self.d), array_digest(self._h), array_digest(self._a))
+        tag = [exact_tag(x) for x in self._exact] if getattr(self, "_exact", None) else []
+        return text_digest("Group", str(self.d), array_digest(self._h), array_digest(self._a),
+                           *[t for t in tag if t])
 
     # -- derived flags -----------------------------------------------------------------------
     @cached_property

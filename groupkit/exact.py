@@ -344,13 +344,14 @@ def _exact_nullspace(gens, sizes) -> np.ndarray:
 
 def exact_pair(R: Rep, S: Rep) -> np.ndarray:
     """Exact basis of Hom(R, S): an object array (S.size · R.size, r) of Python ints (each
-    column scaled to integers), complete and verified in exact arithmetic."""
+    column scaled to integers), complete and verified in exact arithmetic; a sparse integer
+    matrix for orbit bases."""
     U = hom_space(R, S)
     if U.is_complex:
         raise ExactSolveError(f"{U.group} is complex; exact solving supports real groups only.")
     actions = _orbits.signed_actions(U)  # read off the expression: exact, never densified
-    if actions is not None:
-        return _orbits.orbit_basis_of(U.size, actions).toarray().astype(np.int64).astype(object)
+    if actions is not None:  # kept sparse: M11's Sym³ → Sym³ has 81,796 unknowns
+        return _orbits.orbit_basis_of(U.size, actions).astype(np.int64).tocsc()
     sizes, gens = exact_constraint(U)  # raises for irrational generators, before any solve
     N = math.prod(sizes)
     if not gens:
@@ -415,7 +416,11 @@ def exact_basis(rep_in: Rep, rep_out: Rep) -> sympy.Matrix:
             r = X.shape[1]
             if r == 0:
                 continue
-            nz = [(i, j, X[i, j]) for i, j in zip(*np.nonzero(X != 0))]
+            if scipy.sparse.issparse(X):
+                X = X.tocoo()
+                nz = list(zip(X.row.tolist(), X.col.tolist(), X.data.tolist()))
+            else:
+                nz = [(i, j, X[i, j]) for i, j in zip(*np.nonzero(X != 0))]
             for ob in out_offsets:
                 for oa in in_offsets:
                     for i, j, v in nz:

@@ -50,6 +50,7 @@ __all__ = ["exact_basis", "exact_pair", "rationalize", "ExactSolveError", "MAX_D
 PRIMES = (16777213, 16777199, 16777183, 16777153)  # < 2^24: products and sums fit in int64
 MODULAR_LIMIT = 6000      # largest Hom space (unknowns) whose exact rank we compute densely
 EXACT_NULLSPACE_LIMIT = 1500  # largest one for the last-resort exact null space over Q
+DENSE_RESULT_LIMIT = 10 ** 6  # larger exact bases are returned as a sympy.SparseMatrix
 
 
 # -- the exact constraint ----------------------------------------------------------------------
@@ -391,7 +392,8 @@ def exact_pair(R: Rep, S: Rep) -> np.ndarray:
 
 def exact_basis(rep_in: Rep, rep_out: Rep) -> sympy.Matrix:
     """Exact basis (rep_out.size · rep_in.size, r) of the equivariant maps, as a sympy Matrix of
-    rationals; column k reshaped row-major to (rep_out.size, rep_in.size) is an equivariant W.
+    rationals (a ``sympy.SparseMatrix`` beyond 10⁶ entries); column k reshaped row-major to
+    (rep_out.size, rep_in.size) is an equivariant W.
     Columns follow the order of :func:`groupkit.solve` (blocks, then copies, then pair basis).
 
     The number of columns is exact (an exact rank, not the numeric one) and every column was
@@ -427,4 +429,6 @@ def exact_basis(rep_in: Rep, rep_out: Rep) -> sympy.Matrix:
                         s, t = divmod(int(i), R.size)
                         entries[((ob + s) * n_in + oa + t, col + int(j))] = sympy.Integer(int(v))
                     col += r
-    return sympy.Matrix(sympy.SparseMatrix(N, col, entries))
+    M = sympy.SparseMatrix(N, col, entries)
+    # A dense sympy Matrix of millions of entries takes seconds to build; large bases stay sparse.
+    return M if N * col > DENSE_RESULT_LIMIT else sympy.Matrix(M)

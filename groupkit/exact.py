@@ -42,15 +42,17 @@ import sympy
 from . import _orbits
 from ._exact_reps import exact_drho, exact_generators, exact_rho
 from ._exactinput import MAX_DENOMINATOR, ExactSolveError
+from ._modular import (_flint, candidate_primes, lift, nullspace_mod_p,
+                       pivot_nullspace_mod_p, rref_mod)
 from .reps import Rep
 from .solver import _check_reps, _summand_table, hom_space, solve_pair
 
 __all__ = ["exact_basis", "exact_pair", "rationalize", "ExactSolveError", "MAX_DENOMINATOR"]
 
-PRIMES = (16777213, 16777199, 16777183, 16777153)  # < 2^24: products and sums fit in int64
-MODULAR_LIMIT = 6000      # largest Hom space (unknowns) whose exact rank we compute densely
+DENSE_MODULAR_LIMIT = 2500  # largest Hom space (unknowns) whose rank mod p we compute densely
+LIFT_PRIMES = 4           # further primes tried when lifting the mod-p null space to Q
 EXACT_NULLSPACE_LIMIT = 1500  # largest one for the last-resort exact null space over Q
-DENSE_RESULT_LIMIT = 10 ** 6  # larger exact bases are returned as a sympy.SparseMatrix
+DENSE_RESULT_LIMIT = 2 * 10 ** 5  # larger exact bases are returned as a sympy.SparseMatrix
 
 
 # -- the exact constraint ----------------------------------------------------------------------
@@ -67,17 +69,28 @@ class IntGenerator:
     def residual(self, X: np.ndarray, sizes) -> np.ndarray:
         """C X exactly, for an integer array X (N, r) (Python ints or int64)."""
         r = X.shape[1]
+        mats = self.mats
+        if X.dtype == object and X.size and self._fits_int64(X):
+            # exact: every intermediate is bounded below 2^62
+            X, mats = X.astype(np.int64), tuple(m.astype(np.int64) for m in mats)
         Xt = X.reshape(*sizes, r)
         if self.lie:
-            out = np.zeros(Xt.shape, dtype=object)
-            for f, m in enumerate(self.mats):
+            out = np.zeros(Xt.shape, dtype=X.dtype)
+            for f, m in enumerate(mats):
                 if any(m.ravel()):
                     out = out + np.moveaxis(np.tensordot(m, Xt, axes=([1], [f])), 0, f)
             return out.reshape(X.shape[0], r)
         Y = Xt
-        for f, m in enumerate(self.mats):
+        for f, m in enumerate(mats):
             Y = np.moveaxis(np.tensordot(m, Y, axes=([1], [f])), 0, f)
         return Y.reshape(X.shape[0], r) - self.scale * X
+
+    def _fits_int64(self, X: np.ndarray) -> bool:
+        xmax = int(np.abs(X).max())
+        norms = [max(sum(abs(int(v)) for v in row) for row in m) if m.size else 0
+                 for m in self.mats]
+        bound = xmax * (sum(norms) if self.lie else math.prod(norms) + self.scale)
+        return bound < 2 ** 62
 
     def sparse_mod(self, sizes, p: int) -> scipy.sparse.csr_matrix:
         """The constraint as a sparse (N, N) int64 matrix with entries reduced mod p."""
@@ -133,140 +146,21 @@ def exact_constraint(U: Rep) -> tuple[tuple[int, ...], list[IntGenerator]]:
     return sizes, gens
 
 
+def _modular_nullspace(gens, sizes, primes, start):
+    """(index, p, basis (N, k) of the null space mod p) for the first prime from ``start`` at
+    which a generator diagonalises (factor-structured), else densely at ``primes[start]`` for
+    small spaces; None when neither applies."""
+    for i in range(start, len(primes)):
+        K = pivot_nullspace_mod_p(gens, sizes, primes[i])
+        if K is not None:
+            return i, primes[i], K
+    if math.prod(sizes) <= DENSE_MODULAR_LIMIT and start < len(primes):
+        return start, primes[start], nullspace_mod_p(gens, sizes, primes[start])
+    return None
+
+
 def _verified(gens, sizes, X: np.ndarray) -> bool:
     return all(not any(g.residual(X, sizes).ravel()) for g in gens)
-
-
-# -- arithmetic modulo a prime -----------------------------------------------------------------
-
-def _flint():
-    try:
-        import flint
-    except ImportError:
-        return None
-    return flint
-
-
-def _rref_mod(M: np.ndarray, p: int) -> tuple[np.ndarray, list[int]]:
-    """Reduced row echelon form of M (int64, entries in [0, p)) mod p, and its pivot columns."""
-    rows, cols = M.shape
-    flint = _flint()
-    if flint is not None and rows and cols:
-        R, rank = flint.nmod_mat(rows, cols, M.ravel().tolist(), p).rref()
-        R = np.array([int(v) for v in R.entries()], dtype=np.int64).reshape(rows, cols)[:rank]
-        piv = [int(np.flatnonzero(R[i])[0]) for i in range(rank)]
-        return R, piv
-    M = M.copy() % p
-    piv, row = [], 0
-    for col in range(cols):
-        if row == rows:
-            break
-        nz = np.flatnonzero(M[row:, col])
-        if not len(nz):
-            continue
-        i = row + nz[0]
-        if i != row:
-            M[[row, i]] = M[[i, row]]
-        M[row] = (M[row] * pow(int(M[row, col]), p - 2, p)) % p
-        f = M[:, col].copy()
-        f[row] = 0
-        nzr = np.flatnonzero(f)
-        if len(nzr):
-            M[nzr] = (M[nzr] - (f[nzr, None] * M[row][None, :]) % p) % p
-        piv.append(col)
-        row += 1
-    return M[:row], piv
-
-
-def _nullspace_mod(M: np.ndarray, p: int) -> np.ndarray:
-    """Basis (n, k) of the null space of M (rows, n) mod p."""
-    n = M.shape[1]
-    R, piv = _rref_mod(M, p)
-    free = [j for j in range(n) if j not in set(piv)]
-    K = np.zeros((n, len(free)), dtype=np.int64)
-    for c, f in enumerate(free):
-        K[f, c] = 1
-        K[piv, c] = (-R[:, f]) % p
-    return K
-
-
-def _sparse_matmul_mod(A: scipy.sparse.csr_matrix, K: np.ndarray, p: int) -> np.ndarray:
-    """(A K) mod p without int64 overflow: rows of A summed in chunks of ≤ 2^14 terms."""
-    if A.nnz == 0:
-        return np.zeros((A.shape[0], K.shape[1]), dtype=np.int64)
-    if np.diff(A.indptr).max() < 2 ** 14:
-        return (A @ K) % p
-    out = np.zeros((A.shape[0], K.shape[1]), dtype=np.int64)
-    for i in range(A.shape[0]):
-        lo, hi = A.indptr[i], A.indptr[i + 1]
-        for s in range(lo, hi, 2 ** 14):
-            e = min(hi, s + 2 ** 14)
-            out[i] = (out[i] + A.data[s:e] @ K[A.indices[s:e]]) % p
-    return out
-
-
-def nullspace_mod_p(gens, sizes, p: int) -> np.ndarray:
-    """Basis (N, k) of the common null space mod p, generator by generator."""
-    N = math.prod(sizes)
-    K = None
-    for g in gens:
-        M = g.sparse_mod(sizes, p)
-        if K is None:
-            K = _nullspace_mod(M.toarray(), p)
-        else:
-            Z = _nullspace_mod(_sparse_matmul_mod(M, K, p), p)
-            K = (K @ Z) % p if Z.shape[1] < 2 ** 14 else _chunked_matmul(K, Z, p)
-        if K.shape[1] == 0:
-            break
-    return np.eye(N, dtype=np.int64) if K is None else K
-
-
-def _chunked_matmul(K, Z, p):
-    out = np.zeros((K.shape[0], Z.shape[1]), dtype=np.int64)
-    for s in range(0, K.shape[1], 2 ** 14):
-        out = (out + K[:, s:s + 2 ** 14] @ Z[s:s + 2 ** 14]) % p
-    return out
-
-
-def _rational_reconstruct(a: int, m: int) -> Fraction | None:
-    """The fraction n/d ≡ a (mod m) with |n|, d ≤ √(m/2), if there is one (Wang)."""
-    bound = math.isqrt(m // 2)
-    r0, r1, s0, s1 = m, a % m, 0, 1
-    while r1 > bound:
-        q = r0 // r1
-        r0, r1 = r1, r0 - q * r1
-        s0, s1 = s1, s0 - q * s1
-    if s1 == 0 or abs(s1) > bound or math.gcd(r1, abs(s1)) != 1:
-        return None
-    return Fraction(r1, s1)
-
-
-def _lift(rrefs: list[tuple[np.ndarray, list[int]]], primes) -> np.ndarray | None:
-    """Integer columns (N, k) whose span is the rational null space whose RREF reduces to the
-    given ones mod each prime (Chinese remainders, then rational reconstruction); None when the
-    entries are too large for these primes."""
-    R0, piv0 = rrefs[0]
-    k, n = R0.shape
-    m = math.prod(primes)
-    out = np.empty((n, k), dtype=object)
-    for j in range(k):
-        fr = []
-        for i in range(n):
-            residues = [int(R[j, i]) for R, _ in rrefs]
-            if not any(residues):
-                fr.append(Fraction(0))
-                continue
-            x = 0
-            for a, p in zip(residues, primes):
-                mp = m // p
-                x = (x + a * mp * pow(mp, -1, p)) % m
-            f = _rational_reconstruct(x, m)
-            if f is None:
-                return None
-            fr.append(f)
-        den = math.lcm(*[f.denominator for f in fr])
-        out[:, j] = [int(f * den) for f in fr]
-    return out
 
 
 # -- one pair ---------------------------------------------------------------------------------
@@ -280,10 +174,21 @@ def rationalize(Q: np.ndarray, max_denominator: int = MAX_DENOMINATOR) -> np.nda
         return np.zeros((Q.shape[0], 0), dtype=object)
     _, _, piv = scipy.linalg.qr(Q.T, pivoting=True, mode="economic")
     piv = np.sort(piv[:r])
-    R = np.linalg.solve(Q[piv].T, Q.T)  # (r, N), identity on the pivot columns
-    frac = np.vectorize(lambda v: Fraction(float(v)).limit_denominator(max_denominator),
-                        otypes=[object])
-    return frac(R.real).T
+    R = np.linalg.solve(Q[piv].T, Q.T).real  # (r, N), identity on the pivot columns
+    # Most entries are (near) integers; the others are rounded once per distinct value.
+    out = np.empty(R.shape, dtype=object)
+    near = np.round(R)
+    is_int = np.abs(R - near) <= 1e-9 * np.maximum(1.0, np.abs(R))
+    for idx in zip(*np.nonzero(is_int)):
+        out[idx] = Fraction(int(near[idx]))
+    rest = ~is_int
+    if rest.any():
+        # (floats of one rational differ in the last bits: deduplicate on 10 decimals)
+        _, first, inv = np.unique(np.round(R[rest], 10), return_index=True, return_inverse=True)
+        vals = R[rest][first]
+        fr = [Fraction(float(v)).limit_denominator(max_denominator) for v in vals]
+        out[rest] = np.array(fr, dtype=object)[inv.ravel()]
+    return out.T
 
 
 def _integer_columns(X: np.ndarray) -> np.ndarray:
@@ -291,7 +196,7 @@ def _integer_columns(X: np.ndarray) -> np.ndarray:
     out = np.empty(X.shape, dtype=object)
     for j in range(X.shape[1]):
         den = math.lcm(1, *[f.denominator for f in X[:, j]])
-        out[:, j] = [int(f * den) for f in X[:, j]]
+        out[:, j] = [f.numerator * (den // f.denominator) for f in X[:, j]]
     return out
 
 
@@ -357,14 +262,16 @@ def exact_pair(R: Rep, S: Rep) -> np.ndarray:
     N = math.prod(sizes)
     if not gens:
         return np.eye(N, dtype=np.int64).astype(object)
-    if N > MODULAR_LIMIT:
-        raise ExactSolveError(
-            f"Hom({R}, {S}) has {N} unknowns; the exact rank is computed for at most "
-            f"{MODULAR_LIMIT} unknowns per pair of summands (signed-permutation groups have no "
-            "limit). Use the numeric solver, or smaller summands.")
     # Upper bound: the nullity modulo a prime.
-    p = PRIMES[0]
-    K = nullspace_mod_p(gens, sizes, p)
+    primes = candidate_primes()
+    found = _modular_nullspace(gens, sizes, primes, 0)
+    if found is None:
+        raise ExactSolveError(
+            f"Hom({R}, {S}) has {N} unknowns and no generator of {U.group} diagonalises over a "
+            f"finite field to reduce it; the dense exact rank is limited to {DENSE_MODULAR_LIMIT} "
+            "unknowns per pair of summands (signed-permutation groups have no limit). Use the "
+            "numeric solver, or smaller summands.")
+    i, p, K = found
     k = K.shape[1]
     if k == 0:
         return np.zeros((N, 0), dtype=object)
@@ -375,15 +282,19 @@ def exact_pair(R: Rep, S: Rep) -> np.ndarray:
         if _verified(gens, sizes, X):
             return X
     # Lower bound from the modular null space lifted to Q over one, then more, primes.
-    rrefs = [_rref_mod(K.T.copy(), p)]
-    for q in PRIMES[1:]:
-        Kq = nullspace_mod_p(gens, sizes, q)
+    rrefs, used = [rref_mod(K.T.copy(), p)], [p]
+    for _ in range(LIFT_PRIMES):
+        nxt = _modular_nullspace(gens, sizes, primes, i + 1)
+        if nxt is None:
+            break
+        i, q, Kq = nxt
         if Kq.shape[1] != k:
             break  # one of the primes is unlucky: let the exact null space decide
-        rrefs.append(_rref_mod(Kq.T.copy(), q))
+        rrefs.append(rref_mod(Kq.T.copy(), q))
+        used.append(q)
         if rrefs[-1][1] != rrefs[0][1]:
             break
-        X = _lift(rrefs, PRIMES[:len(rrefs)])
+        X = lift(rrefs, used)
         if X is not None and _verified(gens, sizes, X):
             return X
     X = _exact_nullspace(gens, sizes)
@@ -392,7 +303,7 @@ def exact_pair(R: Rep, S: Rep) -> np.ndarray:
 
 def exact_basis(rep_in: Rep, rep_out: Rep) -> sympy.Matrix:
     """Exact basis (rep_out.size · rep_in.size, r) of the equivariant maps, as a sympy Matrix of
-    rationals (a ``sympy.SparseMatrix`` beyond 10⁶ entries); column k reshaped row-major to
+    rationals (a ``sympy.SparseMatrix`` beyond 2·10⁵ entries); column k reshaped row-major to
     (rep_out.size, rep_in.size) is an equivariant W.
     Columns follow the order of :func:`groupkit.solve` (blocks, then copies, then pair basis).
 

@@ -311,3 +311,25 @@ def test_symmetric_powers_of_signed_permutations_are_exact_signed_permutations(k
     R = (gk.Alt if anti else gk.Sym)(gk.V(G) + gk.V(G), k)
     for h in G.discrete_generators:
         assert gk.groups.signed_permutation(R.rho(h)) is not None  # atol = 0: exactly ±1, 0
+
+
+def test_exact_mode_reads_user_representations_by_the_rational_rule():
+    G = gk.O(3)
+    det = gk.UserRep(G, lambda g: np.linalg.det(g).reshape(1, 1),
+                     lambda A: np.trace(A).reshape(1, 1), size=1, name="det")
+    assert gk.equivariant_basis(gk.Alt(gk.V(G), 3), det, exact=True).shape[1] == 1  # Λ³V = det
+    assert gk.equivariant_basis(gk.Alt(gk.V(G), 3), gk.Scalar, exact=True).shape[1] == 0
+
+
+@pytest.mark.parametrize("make_rep, count", [
+    (lambda a, b: a * b, 2),               # End(V ⊗ W) = End_SO(3)(V) ⊗ End_S(3)(W): 1 · 2
+    # Sym²(V+W) = Sym²V + V⊗W + Sym²W with Sym²V = 1 + 5 (SO(3)), Sym²W = 2·1 + 2·std (S(3)),
+    # V⊗W = V ⊠ (1 + std): End 2 + 2 + 8, and the trivial parts 1 ↔ 2·1 give 2 + 2 more.
+    (lambda a, b: gk.Sym(a + b, 2), 16),
+], ids=["V⊗W", "Sym2(V+W)"])
+def test_exact_bases_of_product_groups_lift_each_factor(make_rep, count):
+    G = gk.SO(3) * gk.S(3)
+    R = make_rep(gk.V(gk.SO(3)), gk.V(gk.S(3)))
+    Q = gk.equivariant_basis(R, R, exact=True)
+    assert Q.shape[1] == count == gk.solve(R, R).dim
+    assert R.group == G

@@ -506,7 +506,10 @@ class _SymmetricPower(Rep):
 
     That basis has integer entries (0, ±1) and disjoint columns, so ρ_Sym(g) = D⁻¹ Pᵀ ρ(g)^⊗k P
     with D = PᵀP diagonal: rational whenever ρ(g) is, and a (signed) permutation whenever ρ(g)
-    is one — exact solves and the orbit solver then apply to symmetric powers too.
+    is one — exact solves and the orbit solver then apply to symmetric powers too. The matrices
+    are computed as permanents / compounds of ρ(g) (:mod:`groupkit._sympow`), never through the
+    n^k × n^k tensor power, and the orbit solver reads a permutation action off the expression
+    without forming them at all.
     """
 
     def __init__(self, base: Rep, k: int, antisymmetric: bool):

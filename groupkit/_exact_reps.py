@@ -22,7 +22,8 @@ from ._exactinput import ExactSolveError, as_rational
 from .groups import DirectProduct, Group
 from .reps import Rep, Scalar, Vector, _Dual, _Lifted, _Sum, _SymmetricPower, _Tensor
 
-__all__ = ["QMat", "ExactElement", "exact_generators", "exact_rho", "exact_drho"]
+__all__ = ["QMat", "ExactElement", "exact_generators", "exact_discrete", "exact_lie",
+           "exact_rho", "exact_drho"]
 
 
 def _ints(a) -> np.ndarray:
@@ -174,6 +175,53 @@ def _embed(G: DirectProduct, i: int, m: QMat, identity: bool) -> QMat:
     num = out.num * m.den
     num[b, b] = m.num
     return QMat(num, m.den).reduced()
+
+
+def _locate(G: DirectProduct, which: int, j: int) -> tuple[int, Group, int]:
+    """The factor (index, group) of the product's generator j, and its index there."""
+    for i, f in enumerate(G.factors):
+        n = len(f.discrete_generators if which == 0 else f.lie_algebra)
+        if j < n:
+            return i, f, j
+        j -= n
+    raise IndexError(j)
+
+
+def has_exact_input(G: Group, which: int, j: int) -> bool:
+    """Whether generator j was given in exact form (then its float may have lost digits)."""
+    if isinstance(G, DirectProduct):
+        _, f, jj = _locate(G, which, j)
+        return has_exact_input(f, which, jj)
+    given = getattr(G, "_exact", None)
+    return bool(given) and given[which] is not None and given[which][j] is not None
+
+
+def exact_discrete(G: Group, j: int) -> ExactElement:
+    """Discrete generator j of G in exact form, with its exact inverse."""
+    if G.is_complex:
+        raise ExactSolveError(f"{G} is complex; exact solving supports real groups only.")
+    flt = G.discrete_generators[j]
+    if isinstance(G, DirectProduct):
+        i, f, jj = _locate(G, 0, j)
+        e = exact_discrete(f, jj)
+        return ExactElement(_embed(G, i, e.g, True), _embed(G, i, e.ginv, True), flt)
+    given = getattr(G, "_exact", None)
+    src = given[0][j] if given and given[0] is not None and given[0][j] is not None else flt
+    g = QMat.of(src, f"{G}'s discrete generator {j}")
+    return ExactElement(g, g.inverse(), flt)
+
+
+def exact_lie(G: Group, j: int) -> ExactAlgebraElement:
+    """Lie-algebra element j of G in exact form."""
+    if G.is_complex:
+        raise ExactSolveError(f"{G} is complex; exact solving supports real groups only.")
+    flt = G.lie_algebra[j]
+    if isinstance(G, DirectProduct):
+        i, f, jj = _locate(G, 1, j)
+        return ExactAlgebraElement(_embed(G, i, exact_lie(f, jj).A, False), flt)
+    given = getattr(G, "_exact", None)
+    src = given[1][j] if given and given[1] is not None and given[1][j] is not None else flt
+    return ExactAlgebraElement(QMat.of(src, f"{G}'s Lie-algebra element {j}"), flt)
 
 
 def exact_generators(G: Group) -> tuple[list[ExactElement], list[ExactAlgebraElement]]:

@@ -40,7 +40,7 @@ import scipy.sparse
 import sympy
 
 from . import _orbits
-from ._exact_reps import exact_drho, exact_generators, exact_rho
+from ._exact_reps import exact_discrete, exact_drho, exact_lie, exact_rho, has_exact_input
 from ._exactinput import MAX_DENOMINATOR, ExactSolveError
 from ._modular import (_flint, candidate_primes, lift, nullspace_mod_p,
                        pivot_nullspace_mod_p, rref_mod)
@@ -128,16 +128,26 @@ def exact_constraint(U: Rep) -> tuple[tuple[int, ...], list[IntGenerator]]:
     sizes = tuple(f.size for f in factors)
     if U.group is None:
         return sizes, []
-    hs, As = exact_generators(U.group)
+    G = U.group
+    if G.is_complex:
+        raise ExactSolveError(f"{G} is complex; exact solving supports real groups only.")
     gens = []
-    for h in hs:
+    # Generators that act trivially on U (those of other factors of a product) are skipped
+    # before conversion: an irrational factor that U does not see does not block the solve.
+    for j, hf in enumerate(G.discrete_generators):
+        if not has_exact_input(G, 0, j) and _acts_trivially(U, hf):
+            continue
+        h = exact_discrete(G, j)
         mats = [exact_rho(f, h) for f in factors]
         if all(m.den == 1 and np.array_equal(m.num, np.eye(m.shape[0], dtype=np.int64))
                for m in mats):
-            continue  # acts trivially on U (another factor of a product)
+            continue
         gens.append(IntGenerator(tuple(m.num for m in mats), False,
                                  math.prod(m.den for m in mats)))
-    for a in As:
+    for j, Af in enumerate(G.lie_algebra):
+        if not has_exact_input(G, 1, j) and _orbits._lie_trivial(U, Af):
+            continue
+        a = exact_lie(G, j)
         mats = [exact_drho(f, a) for f in factors]
         if all(m.is_zero() for m in mats):
             continue
@@ -157,6 +167,11 @@ def _modular_nullspace(gens, sizes, primes, start):
     if math.prod(sizes) <= DENSE_MODULAR_LIMIT and start < len(primes):
         return start, primes[start], nullspace_mod_p(gens, sizes, primes[start])
     return None
+
+
+def _acts_trivially(U: Rep, h: np.ndarray) -> bool:
+    a = _orbits._action(U, h)
+    return a is not None and bool(np.all(a[0] == np.arange(len(a[0]))) and np.all(a[1] == 1))
 
 
 def _verified(gens, sizes, X: np.ndarray) -> bool:

@@ -333,3 +333,12 @@ def test_exact_bases_of_product_groups_lift_each_factor(make_rep, count):
     Q = gk.equivariant_basis(R, R, exact=True)
     assert Q.shape[1] == count == gk.solve(R, R).dim
     assert R.group == G
+
+
+def test_an_irrational_factor_that_the_representation_does_not_see_does_not_block_exact_mode():
+    G = gk.Icosahedral() * gk.SO(2)
+    R = gk.V(gk.SO(2))(G) ** 2  # SO(2)'s V⊗V as a representation of I × SO(2)
+    assert gk.equivariant_basis(R, R, exact=True).shape[1] == gk.solve(R, R).dim == 6
+    W = gk.V(gk.Icosahedral())(G)
+    with pytest.raises(ExactSolveError, match="rational"):
+        gk.equivariant_basis(W, W, exact=True)

@@ -6,9 +6,10 @@ For each distinct pair of summands (R, S), on U = S ⊗ R*:
    orbit basis is exact and complete by construction (entries 0, ±1);
 2. otherwise every generator's factor matrices are computed **in exact arithmetic** from exact
    generators (:mod:`groupkit._exact_reps`) and scaled to integers;
-3. the **dimension** is the nullity of the stacked integer constraint modulo a prime p, computed
-   generator by generator (the null space of the first, then of the next restricted to it, …).
-   Reduction mod p can only lower a rank, so nullity_p ≥ nullity_Q: it is an exact upper bound;
+3. the **dimension** is the nullity of the stacked integer constraint modulo a prime p.
+   Reduction mod p can only lower a rank, so nullity_p ≥ nullity_Q: it is an exact upper bound.
+   It is factor-structured where a generator diagonalises over F_p (:mod:`groupkit._modular`),
+   else computed densely generator by generator (up to 2,500 unknowns);
 4. candidate solutions — the numeric basis rounded to rationals (a hint only), else the
    mod-p null space lifted to Q by rational reconstruction over several primes — are **verified
    in exact integer arithmetic** against every generator. Verified, linearly independent solutions

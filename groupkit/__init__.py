@@ -15,6 +15,8 @@ from ._numeric import AmbiguousRankWarning, SolverError
 from .groups import DirectProduct, Group, GroupError
 from .reps import Alt, Rep, RepError, Scalar, Sym, T, UserRep, V, dual, direct_sum, hom, tensor
 from .solver import equivariant_basis, equivariant_projector, solve
+from .finite import A, PSL, Q8, Character, CharacterTable, character, characters, inner
+from .decompose import Decomposition, DecompositionError, Irrep, commutant, decompose
 
 __version__ = "0.1.0"
 
@@ -28,4 +30,6 @@ __all__ = [
     "solve", "equivariant_basis", "equivariant_projector", "EquivariantBasis",
     "SolverError", "AmbiguousRankWarning",
     "clear_caches", "clear_disk_cache", "cache_info",
+    "A", "Q8", "PSL", "characters", "CharacterTable", "character", "Character", "inner",
+    "decompose", "Decomposition", "DecompositionError", "Irrep", "commutant",
 ]

@@ -16,6 +16,7 @@ from .groups import DirectProduct, Group, GroupError
 from .reps import Alt, Rep, RepError, Scalar, Sym, T, UserRep, V, dual, direct_sum, hom, tensor
 from .solver import equivariant_basis, equivariant_projector, solve
 from .finite import A, PSL, Q8, Character, CharacterTable, character, characters, inner
+from .clebsch import clebsch_gordan, coupling
 from .decompose import Decomposition, DecompositionError, Irrep, commutant, decompose
 
 __version__ = "0.1.0"
@@ -31,5 +32,6 @@ __all__ = [
     "SolverError", "AmbiguousRankWarning",
     "clear_caches", "clear_disk_cache", "cache_info",
     "A", "Q8", "PSL", "characters", "CharacterTable", "character", "Character", "inner",
+    "clebsch_gordan", "coupling",
     "decompose", "Decomposition", "DecompositionError", "Irrep", "commutant",
 ]

@@ -19,9 +19,10 @@ from .finite import A, PSL, Q8, Character, CharacterTable, character, characters
 from .clebsch import clebsch_gordan, coupling
 from .decompose import Decomposition, DecompositionError, Irrep, commutant, decompose
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 __all__ = [
+    "__version__",
     "Group", "DirectProduct", "GroupError",
     "SO", "O", "SL", "GL", "SU", "U", "Sp", "Lorentz", "SO13p", "SO13", "S", "Z", "C", "D",
     "Trivial", "Tetrahedral", "Octahedral", "Icosahedral", "FullTetrahedral", "FullOctahedral",

@@ -39,7 +39,7 @@ def matrix_latex(M) -> str:
     """A sympy (or numpy) matrix as a LaTeX bmatrix."""
     import sympy
 
-    return sympy.latex(sympy.Matrix(M), mat_delim="[", mat_str="bmatrix")
+    return sympy.latex(sympy.Matrix(M), mat_delim="", mat_str="bmatrix")
 
 
 def basis_latex(E, n_out: int, n_in: int, limit: int = 12) -> str:

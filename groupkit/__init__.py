@@ -17,6 +17,7 @@ from .reps import Alt, Rep, RepError, Scalar, Sym, T, UserRep, V, dual, direct_s
 from .solver import equivariant_basis, equivariant_projector, solve
 from .finite import A, PSL, Q8, Character, CharacterTable, character, characters, inner
 from .clebsch import clebsch_gordan, coupling
+from .interop import from_emlp, to_emlp
 from .decompose import Decomposition, DecompositionError, Irrep, commutant, decompose
 
 from ._version import __version__
@@ -33,6 +34,6 @@ __all__ = [
     "SolverError", "AmbiguousRankWarning",
     "clear_caches", "clear_disk_cache", "cache_info",
     "A", "Q8", "PSL", "characters", "CharacterTable", "character", "Character", "inner",
-    "clebsch_gordan", "coupling",
+    "clebsch_gordan", "coupling", "from_emlp", "to_emlp",
     "decompose", "Decomposition", "DecompositionError", "Irrep", "commutant",
 ]

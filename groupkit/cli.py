@@ -29,7 +29,14 @@ __all__ = ["main", "parse_group", "parse_rep", "ParseError", "GROUPS"]
 
 
 class ParseError(ValueError):
-    """A GROUP or REP expression that cannot be understood."""
+    """A GROUP or REP expression that cannot be understood.
+
+    >>> try:
+    ...     parse_group("SO(-1)")
+    ... except ParseError as e:
+    ...     print(e)
+    SO(-1): n must be an integer ≥ 1; got -1.
+    """
 
 
 def _library() -> dict:

@@ -46,7 +46,15 @@ _TYPES = {1: "real", 2: "complex", 4: "quaternionic"}
 
 
 class DecompositionError(ValueError):
-    """A representation could not be decomposed as asked (e.g. not exactly over Q)."""
+    """A representation could not be decomposed as asked (e.g. not exactly over Q).
+
+    >>> from groupkit import Z, V, decompose
+    >>> try:
+    ...     decompose(V(Z(5)), exact=True)   # cos 72° is irrational
+    ... except DecompositionError as e:
+    ...     print("not over Q")
+    not over Q
+    """
 
 
 class Irrep(Rep):
@@ -154,7 +162,13 @@ class Decomposition:
         return len(self.irreps)
 
     def columns(self, i: int, copy: int | None = None) -> slice:
-        """The columns of Q holding irrep ``i`` (all its copies, or copy ``copy``)."""
+        """The columns of Q holding irrep ``i`` (all its copies, or copy ``copy``).
+
+        >>> from groupkit import SO, V, decompose
+        >>> dec = decompose(V(SO(3)) ** 3)   # 1 ⊕ 3·3 ⊕ 2·5 ⊕ 7
+        >>> dec.columns(1), dec.columns(1, copy=2)
+        (slice(1, 10, None), slice(7, 10, None))
+        """
         start = sum(r.size * m for r, m in zip(self.irreps[:i], self.multiplicities[:i]))
         k, m = self.irreps[i].size, self.multiplicities[i]
         if copy is None:
@@ -165,12 +179,27 @@ class Decomposition:
 
     def isotypic_projector(self, i: int) -> np.ndarray:
         """The G-equivariant projector (n, n) onto the isotypic component of irrep ``i``, along
-        the others (orthogonal when ρ is orthogonal)."""
+        the others (orthogonal when ρ is orthogonal).
+
+        >>> import numpy as np
+        >>> from groupkit import S, V, decompose
+        >>> P = decompose(V(S(4))).isotypic_projector(0)   # onto the constant vectors
+        >>> np.allclose(P, np.full((4, 4), 0.25))
+        True
+        """
         s = self.columns(i)
         return self.Q[:, s] @ self.Q_inv[s, :]
 
     def block_diagonal(self, g: np.ndarray) -> np.ndarray:
-        """Q⁻¹ ρ(g) Q for a group element g (d, d): block-diagonal, shape (n, n)."""
+        """Q⁻¹ ρ(g) Q for a group element g (d, d): block-diagonal, shape (n, n).
+
+        >>> import numpy as np
+        >>> from groupkit import SO, V, decompose
+        >>> dec = decompose(V(SO(3)) ** 2)
+        >>> B = dec.block_diagonal(SO(3).sample(rng=0))
+        >>> bool(np.abs(B[0, 1:]).max() < 1e-12 and np.abs(B[1:4, 4:]).max() < 1e-12)
+        True
+        """
         return self.Q_inv @ self.rep.rho(g) @ self.Q
 
     def __repr__(self) -> str:

@@ -328,23 +328,31 @@ def _split_once(x: np.ndarray, cplx: bool, symmetric: bool):
 
 def _restricted(p: _Piece, C: np.ndarray) -> np.ndarray:
     """The commutant basis C (m, n, n) restricted to the piece: (m, k, k)."""
-    return np.einsum("kn,mnj,jl->mkl", p.L, C, p.B, optimize=True)
+    return p.L @ (C @ p.B)
 
 
 def _split(p: _Piece, C: np.ndarray, rng, cplx: bool, symmetric: bool) -> list[_Piece]:
-    E = _span_basis(_restricted(p, C), cplx)
-    if E.shape[0] <= 1:
-        return [p]
-    # One try suffices for symmetric elements (their eigenspaces are irreducible); a general
-    # random element of a split algebra M_m(R) can have complex eigenvalues only, so retry.
-    tries = 1 if symmetric else (3 if E.shape[0] < 4 else 16)
-    for _ in range(tries):
-        parts = _split_once(_random_element(E, rng, cplx, symmetric), cplx, symmetric)
-        if parts is not None:
-            out = []
-            for Z, Zi in parts:
-                out += _split(_Piece(p.B @ Z, Zi @ p.L), C, rng, cplx, symmetric)
-            return out
+    # A random element of the piece's commutant, L (Σ c_l C_l) B: one (n, n) combination
+    # instead of restricting every basis element.
+    x = p.L @ _random_element(C, rng, cplx, False) @ p.B
+    if symmetric:
+        x = x + x.conj().T
+    parts = _split_once(x, cplx, symmetric)
+    if parts is None and not symmetric:
+        # One try suffices for symmetric elements (their eigenspaces are irreducible); a
+        # general random element of a split algebra M_m(R) can have complex eigenvalues only,
+        # so retry, more often when the commutant is large enough to be M_2(R) or bigger.
+        E = _span_basis(_restricted(p, C), cplx)
+        tries = 0 if E.shape[0] <= 1 else (2 if E.shape[0] < 4 else 15)
+        for _ in range(tries):
+            parts = _split_once(_random_element(E, rng, cplx, False), cplx, False)
+            if parts is not None:
+                break
+    if parts is not None:
+        out = []
+        for Z, Zi in parts:
+            out += _split(_Piece(p.B @ Z, Zi @ p.L), C, rng, cplx, symmetric)
+        return out
     return [p]
 
 
@@ -488,13 +496,14 @@ def _assemble(rep, pieces, C, rng, cplx, symmetric) -> Decomposition:
     # group isomorphic pieces; re-base each copy by an intertwiner from the first
     classes: list[list[int]] = []
     based: dict[int, _Piece] = {}
+    CB: dict[int, np.ndarray] = {}  # C_l B_i for the first piece i of each class
     for j, p in enumerate(pieces):
         for cls in classes:
             i = cls[0]
             q = based[i]
             if q.B.shape[1] != p.B.shape[1] or info[i][0] != info[j][0]:
                 continue
-            H = np.einsum("kn,mnj,jl->mkl", p.L, C, q.B, optimize=True)  # Hom(W_i, W_j)
+            H = p.L @ CB[i]  # Hom(W_i, W_j), spanned by L_j C_l B_i
             if np.max(np.abs(H), initial=0.0) < 1e-8:
                 continue
             c = rng.normal(size=H.shape[0]) + (1j * rng.normal(size=H.shape[0]) if cplx else 0)
@@ -509,6 +518,7 @@ def _assemble(rep, pieces, C, rng, cplx, symmetric) -> Decomposition:
             break
         else:
             based[j] = p if not symmetric else _Piece(p.B, p.B.conj().T)
+            CB[j] = C @ p.B
             classes.append([j])
 
     def is_trivial(i):

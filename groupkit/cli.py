@@ -247,7 +247,15 @@ def _decompose_cmd(args) -> None:
 
     G = parse_group(args.group)
     R = parse_rep(args.rep, G)
-    dec = decompose(R, exact=args.exact)
+    import warnings
+
+    from .decompose import NotCompletelyReducibleWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", NotCompletelyReducibleWarning)
+        dec = decompose(R, exact=args.exact)
+    for w in caught:
+        print(f"groupkit decompose: warning: {w.message}", file=sys.stderr)
     if args.latex:
         print(dec._repr_latex_())
         return

@@ -32,6 +32,7 @@ V⊗V ≅ 1 ⊕ 3 ⊕ 5
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,7 +41,8 @@ import scipy.linalg
 from ._keys import array_digest, text_digest
 from .reps import Rep, RepError, _check_group_element
 
-__all__ = ["decompose", "Decomposition", "Irrep", "commutant", "DecompositionError"]
+__all__ = ["decompose", "Decomposition", "Irrep", "commutant", "DecompositionError",
+           "NotCompletelyReducibleWarning"]
 
 _TYPES = {1: "real", 2: "complex", 4: "quaternionic"}
 
@@ -54,6 +56,22 @@ class DecompositionError(ValueError):
     ... except DecompositionError as e:
     ...     print("not over Q")
     not over Q
+    """
+
+
+class NotCompletelyReducibleWarning(UserWarning):
+    """:func:`decompose` met a representation with an invariant subspace that has no invariant
+    complement (a Borel or Heisenberg group): the summands returned are indecomposable blocks,
+    not irreducibles.
+
+    >>> import warnings, numpy as np
+    >>> from groupkit import Group, V, decompose
+    >>> borel = Group((), [np.diag([1., 0.]), np.array([[0., 1.], [0., 0.]]), np.diag([0., 1.])])
+    >>> with warnings.catch_warnings(record=True) as w:
+    ...     warnings.simplefilter("always")
+    ...     dec = decompose(V(borel))
+    >>> w[0].category.__name__, dec.completely_reducible
+    ('NotCompletelyReducibleWarning', False)
     """
 
 
@@ -456,7 +474,16 @@ def decompose(rep: Rep, *, exact: bool = False, rng=0) -> Decomposition:
         from ._exact_decompose import exact_decompose
 
         return exact_decompose(rep, rng=rng)
-    return _decompose_numeric(rep, rng)
+    dec = _decompose_numeric(rep, rng)
+    if not dec.completely_reducible:
+        bad = ", ".join(r.label for r in dec.irreps if not r.irreducible)
+        warnings.warn(
+            f"{rep} of {rep.group} is not completely reducible: the summands {bad} are "
+            "indecomposable but reducible (they have an invariant subspace without an invariant "
+            "complement), so there is no decomposition into irreducibles; the decomposition "
+            "returned is into indecomposable blocks.", NotCompletelyReducibleWarning,
+            stacklevel=2)
+    return dec
 
 
 def _decompose_numeric(rep: Rep, rng) -> Decomposition:

@@ -138,7 +138,8 @@ def _E(i, j, n):
 ])
 def test_not_completely_reducible_is_said(name, algebra):
     G = gk.Group((), algebra, name=name)
-    dec = gk.decompose(gk.V(G))
+    with pytest.warns(gk.NotCompletelyReducibleWarning, match="not completely reducible"):
+        dec = gk.decompose(gk.V(G))
     assert not dec.completely_reducible
     assert len(dec.irreps) == 1 and not dec.irreps[0].irreducible
     assert dec.irreps[0].kind is None and "not completely reducible" in repr(dec)

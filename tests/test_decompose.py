@@ -104,6 +104,22 @@ def test_SO3_matches_angular_momentum_coupling(rep, dims):
     assert tuple(sorted(gk.decompose(R).dims)) == dims
 
 
+@pytest.mark.parametrize("group,rep,dims", [
+    (gk.SU(2), "VVVV", (1, 1, 3, 3, 3, 5)),        # spin ½⊗⁴ = 2·0 ⊕ 3·1 ⊕ 2
+    (gk.SU(3), "VV*", (1, 8)),                       # 3 ⊗ 3̄ = 1 ⊕ 8
+    (gk.SU(3), "VV", (3, 6)),                        # 3 ⊗ 3 = 3̄ ⊕ 6
+    (gk.Sp(2), "VV", (1, 5, 10)),                    # Λ² = 1 ⊕ 5 (symplectic trace), Sym² = 10
+    (gk.SL(3), "VV*", (1, 8)),                       # gl(3) = scalars ⊕ sl(3)
+    (gk.Lorentz(), "VV", (1, 6, 9)),                 # metric, F_μν, symmetric traceless
+    (gk.O(4), "Alt2", (6,)),                         # irreducible for O(4) (not for SO(4))
+    (gk.SO(4), "Alt2", (3, 3)),                      # self-dual ⊕ anti-self-dual
+])
+def test_known_decompositions_of_Lie_groups(group, rep, dims):
+    V = gk.V(group)
+    R = {"VVVV": V ** 4, "VV*": V * V.T, "VV": V * V, "Alt2": gk.Alt(V, 2)}[rep]
+    assert tuple(sorted(gk.decompose(R).dims)) == dims
+
+
 @pytest.mark.parametrize("group,rep,kinds", [
     (gk.SO(2), "V", ("complex",)),
     (gk.C(3), "V", ("complex",)),

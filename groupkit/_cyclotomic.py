@@ -8,13 +8,13 @@ relations of a character table, are decided in integer arithmetic.
 
 from __future__ import annotations
 
-import functools
 import math
 
 import numpy as np
+from ._memo import memoized
 
 
-@functools.lru_cache(maxsize=64)
+@memoized(64)
 def _cyclotomic_poly(e: int) -> tuple[int, ...]:
     import sympy
 

@@ -29,12 +29,10 @@ def _dm(M) -> DomainMatrix:
     return DomainMatrix.from_Matrix(sympy.Matrix(M)).convert_to(QQ)
 
 
-def _rational_matrix(m: np.ndarray, what: str) -> DomainMatrix:
-    from .exact import _rational
-
-    m = np.asarray(m)
-    rows = [[QQ(_rational(v, what).numerator, _rational(v, what).denominator) for v in row]
-            for row in m]
+def _qmat_to_dm(m) -> DomainMatrix:
+    """A :class:`groupkit._exact_reps.QMat` (integer numerators over one denominator) over QQ."""
+    den = int(m.den)
+    rows = [[QQ(int(v), den) for v in row] for row in m.num.tolist()]
     return DomainMatrix(rows, m.shape, QQ)
 
 
@@ -211,17 +209,21 @@ def exact_decompose(rep: Rep, *, rng=0) -> Decomposition:
 
 def _verify_blocks(rep: Rep, Q: DomainMatrix, Qi: DomainMatrix, dims: list[int]) -> None:
     """Q⁻¹ ρ(h) Q (and Q⁻¹ dρ(A) Q) are block-diagonal, in exact arithmetic."""
+    from ._exact_reps import exact_drho, exact_generators, exact_rho
+
     G = rep.group
     if G is None:
         return
-    mats = [(rep.rho(h), "a discrete generator") for h in G.discrete_generators]
-    mats += [(rep.drho(A), "a Lie-algebra generator") for A in G.lie_algebra]
+    # ρ and dρ computed exactly from the rep's expression (never rationalised floats).
+    hs, As = exact_generators(G)
+    mats = [(exact_rho(rep, h), "a discrete generator") for h in hs]
+    mats += [(exact_drho(rep, A), "a Lie-algebra generator") for A in As]
     edges = np.concatenate([[0], np.cumsum(dims)])
     block = np.zeros((Q.shape[0],) * 2, bool)
     for a, b in zip(edges[:-1], edges[1:]):
         block[a:b, a:b] = True
     for m, what in mats:
-        M = (Qi * _rational_matrix(m, what) * Q).to_list()
+        M = (Qi * _qmat_to_dm(m) * Q).to_list()
         for i, j in zip(*np.nonzero(~block)):
             if M[i][j] != 0:
                 raise DecompositionError(f"the exact change of basis does not block-diagonalise "

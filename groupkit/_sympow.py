@@ -19,14 +19,14 @@ from __future__ import annotations
 
 import itertools
 import math
-from functools import lru_cache
 
 import numpy as np
+from ._memo import memoized
 
 __all__ = ["tuples", "index_of", "power_matrix", "power_lie_matrix", "signed_power"]
 
 
-@lru_cache(maxsize=64)
+@memoized(64)
 def tuples(n: int, k: int, antisymmetric: bool) -> np.ndarray:
     """The sorted index tuples (size, k), in lexicographic order (the basis order)."""
     it = (itertools.combinations(range(n), k) if antisymmetric

@@ -22,6 +22,7 @@ import numpy as np
 import scipy.sparse
 
 from ._keys import text_digest
+from . import _memo
 from .basis import PairBasis
 
 __all__ = ["cache_dir", "clear_caches", "cache_info", "clear_disk_cache", "FORMAT_VERSION"]
@@ -54,8 +55,10 @@ def entry_key(rep_key: str, method: str) -> str:
 
 
 def clear_caches() -> None:
-    """Forget every basis held in memory (the disk cache is left alone)."""
+    """Forget every basis and every memoized result held in memory (the disk cache is left
+    alone)."""
     _memory.clear()
+    _memo.clear_all()
 
 
 def clear_disk_cache() -> int:

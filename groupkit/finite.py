@@ -32,6 +32,7 @@ import numpy as np
 
 from ._cyclotomic import _conj, _exact_values, _is_integer, _mul, _reduce, _to_sympy
 from .groups import Group, GroupError
+from ._memo import memoized
 
 __all__ = [
     "elements", "order", "conjugacy_classes", "ConjugacyClass", "characters", "CharacterTable",
@@ -55,7 +56,7 @@ def _check_finite(G: Group, what: str) -> None:
         raise GroupError(f"{G} has a Lie algebra, so it is infinite; {what} needs a finite group.")
 
 
-@functools.lru_cache(maxsize=16)
+@memoized(16)
 def _enumerate(G: Group, limit: int) -> tuple[np.ndarray, dict]:
     d = G.d
     gens = list(G.discrete_generators)
@@ -157,7 +158,7 @@ class ConjugacyClass:
         return f"ConjugacyClass(size={self.size}, order={self.element_order})"
 
 
-@functools.lru_cache(maxsize=16)
+@memoized(16)
 def _classes(G: Group, limit: int):
     X, index = _enumerate(G, limit)
     gens = list(G.discrete_generators)
@@ -327,7 +328,7 @@ def _class_constants(G: Group, classes, cls_of) -> np.ndarray:
     return c
 
 
-@functools.lru_cache(maxsize=16)
+@memoized(16)
 def _table(G: Group) -> CharacterTable:
     classes, cls_of = _classes(G, DEFAULT_LIMIT)
     r = len(classes)

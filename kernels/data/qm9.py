@@ -24,7 +24,7 @@ index, with ``np.random.RandomState(0).permutation``; the first 100,000 train, t
 17,748 validate, the last 13,083 (= int(0.1·130,831)) test.
 
 >>> split_indices(10, n_train=6)["test"].tolist()   # int(0.1·10) = 1 test molecule
-[7]
+[5]
 """
 
 from __future__ import annotations

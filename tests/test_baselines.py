@@ -120,3 +120,17 @@ def test_e3nn_network_is_o3_equivariant(dtype, reflect):
     out = net(x, pos, ei)
     assert out.shape == (12, irreps_out.dim)
     assert _rel(net(x @ D_in.T, pos @ R.T, ei), out @ D_out.T) < TOL[dtype]
+
+
+@pytest.mark.parametrize("reflect", [False, True])
+def test_e3nn_dynamics_is_e3_equivariant(reflect):
+    pytest.importorskip("e3nn")
+    from kernels.baselines import E3nnDynamics
+
+    dtype = torch.float64
+    model = E3nnDynamics(hidden="8x0e + 4x1o + 4x1e + 2x2e", layers=2, dtype=dtype)
+    pos, vel, q, ei = _nbody_inputs(dtype)
+    R, t = _orthogonal(dtype, reflect), torch.randn(3, dtype=dtype)
+    out = model(pos, vel, q, ei)
+    assert _rel(model(pos @ R.T + t, vel @ R.T, q, ei), out @ R.T + t) < TOL[dtype]
+    assert _rel(out, pos) > 1e-3

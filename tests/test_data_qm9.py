@@ -197,3 +197,12 @@ def test_the_first_rows_of_the_qm9pack_files_parse(tmp_path):
         head.write_text("".join(next(f) for _ in range(201)))
     m = read_qm9_csv([head], cache=False)
     assert len(m) == 200 and m.index[0] == 1 and set(np.unique(m.Z)) <= {1, 6, 7, 8, 9}
+
+
+def test_egnn_features_are_one_hot_times_charge_powers(tmp_path):
+    m = read_qm9_csv([write_csv(tmp_path / "a.csv")], cache=False)
+    f = m.egnn_features(2)
+    assert f.shape == (12, 15)
+    # atom 0 is carbon (type 1, Z = 6): columns 3, 4, 5 hold 1, 6/9, (6/9)²
+    np.testing.assert_allclose(f[0], np.eye(15)[3] + 6 / 9 * np.eye(15)[4]
+                               + (6 / 9) ** 2 * np.eye(15)[5], rtol=1e-15)

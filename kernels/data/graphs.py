@@ -117,10 +117,13 @@ class GraphDataset(torch.utils.data.Dataset):
         return cls(pos, feats, target, node_target=True, **kw)
 
     @classmethod
-    def from_molecules(cls, mols, target: str, **kw) -> GraphDataset:
-        """From :class:`~kernels.data.qm9.Molecules`: features one-hot H, C, N, O, F; target
+    def from_molecules(cls, mols, target: str, *, charge_power: int | None = None,
+                       **kw) -> GraphDataset:
+        """From :class:`~kernels.data.qm9.Molecules`: features one-hot H, C, N, O, F (or, with
+        ``charge_power``, EGNN's 15 = 5·3 features, :meth:`Molecules.egnn_features`); target
         ``mols.target(target)`` (paper units, atom references subtracted)."""
-        o, oh, y = mols.offsets, mols.one_hot(), mols.target(target)
+        o, y = mols.offsets, mols.target(target)
+        oh = mols.one_hot() if charge_power is None else mols.egnn_features(charge_power)
         return cls([mols.pos[a:b] for a, b in zip(o[:-1], o[1:])],
                    [oh[a:b] for a, b in zip(o[:-1], o[1:])], y[:, None], **kw)
 

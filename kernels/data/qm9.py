@@ -104,6 +104,12 @@ class Molecules:
         """(A, 5) one-hot atom types in the order H, C, N, O, F."""
         return (self.Z[:, None] == np.array([_Z[e] for e in ELEMENTS])).astype(np.float64)
 
+    def egnn_features(self, charge_power: int = 2) -> np.ndarray:
+        """EGNN's atom features (A, 5·(charge_power+1)): column t·(charge_power+1) + k is
+        one_hot[t] · (Z/9)^k, k = 0..charge_power (15 columns for EGNN's charge_power 2)."""
+        powers = (self.Z[:, None] / 9.0) ** np.arange(charge_power + 1)
+        return (self.one_hot()[:, :, None] * powers[:, None, :]).reshape(len(self.Z), -1)
+
     def target(self, name: str, *, units: str = "paper", thermo: bool = True) -> np.ndarray:
         """Target ``name`` (M,). ``units="paper"``: energies in meV (``UNITS``), "release":
         as stored. ``thermo``: subtract the atoms' reference values (zpve, U0, U, H, G, Cv)."""

@@ -1,0 +1,104 @@
+"""Shared plumbing of the data loaders: the data cache directory, atomic ``.npz`` files with a
+checksum, and :class:`DataFormatError` (a malformed file, named with its line).
+
+Cached arrays are written to a temporary file in the target directory and moved into place
+with ``os.replace``, so a crash or a concurrent writer never leaves half a file under the final
+name; they are read with ``allow_pickle=False`` and carry a sha256 of their contents, so a
+truncated or corrupted file is detected, logged, and regenerated rather than used.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["DataFormatError", "data_dir", "save_arrays", "load_arrays", "params_digest"]
+
+log = logging.getLogger("kernels.data")
+
+
+class DataFormatError(ValueError):
+    """A data file that does not follow its format; the message names the file and line.
+
+    >>> str(DataFormatError("bad row", path="a.csv", line=3))
+    'a.csv, line 3: bad row'
+    """
+
+    def __init__(self, message: str, *, path=None, line: int | None = None):
+        where = "" if path is None else str(path) + ("" if line is None else f", line {line}")
+        super().__init__(f"{where}: {message}" if where else message)
+        self.path, self.line = path, line
+
+
+def data_dir() -> Path:
+    """Where generated data sets are cached: ``$GROUPKIT_DATA_DIR``, else ``data/`` under
+    ``$GROUPKIT_CACHE_DIR``, else under the user's cache directory (platformdirs)."""
+    env = os.environ.get("GROUPKIT_DATA_DIR")
+    if env:
+        return Path(env).expanduser()
+    env = os.environ.get("GROUPKIT_CACHE_DIR")
+    if env:
+        return Path(env).expanduser() / "data"
+    try:
+        import platformdirs
+
+        return Path(platformdirs.user_cache_dir("groupkit")) / "data"
+    except ImportError:  # pragma: no cover - platformdirs is a dependency
+        return Path.home() / ".cache" / "groupkit" / "data"
+
+
+def params_digest(params: dict) -> str:
+    """A short stable digest of JSON-able parameters (the same in every process).
+
+    >>> params_digest({"a": 1, "b": [2, 3]}) == params_digest({"b": [2, 3], "a": 1})
+    True
+    """
+    text = json.dumps(params, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _checksum(arrays: dict[str, np.ndarray]) -> str:
+    h = hashlib.sha256()
+    for k in sorted(arrays):
+        a = np.ascontiguousarray(arrays[k])
+        h.update(k.encode() + str(a.dtype).encode() + str(a.shape).encode())
+        h.update(a.tobytes())
+    return h.hexdigest()
+
+
+def save_arrays(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    """Write ``arrays`` to ``path`` (.npz) atomically, with a checksum."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, __checksum__=np.array(_checksum(arrays)), **arrays)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def load_arrays(path: Path) -> dict[str, np.ndarray] | None:
+    """The arrays saved at ``path``, or None (after logging why) if it is missing or corrupt."""
+    path = Path(path)
+    if not path.exists():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            arrays = {k: z[k] for k in z.files if k != "__checksum__"}
+            stored = str(z["__checksum__"])
+    except Exception as e:  # a truncated zip raises several different errors
+        log.warning("cached data %s is unreadable (%s); regenerating it", path, e)
+        return None
+    if stored != _checksum(arrays):
+        log.warning("cached data %s fails its checksum; regenerating it", path)
+        return None
+    return arrays

@@ -1,0 +1,133 @@
+"""Point clouds and molecules as graph batches for message-passing models.
+
+A sample is (positions (n, d), features (n, F), target); :class:`GraphDataset` holds samples
+of varying n, and :class:`GraphCollate` joins a list of them into one :class:`GraphBatch`
+(positions and features concatenated, a ``batch`` vector of graph ids, an edge list in the
+convention of :mod:`kernels.graph`: row 0 source j, row 1 target i, no edges between graphs).
+Targets are stacked (one per graph) or, with ``node_target=True``, concatenated (one per node).
+
+>>> ds = GraphDataset([np.zeros((2, 3)), np.ones((3, 3))], [np.zeros((2, 1)), np.ones((3, 1))],
+...                   [0.0, 1.0])
+>>> b = ds.collate()([ds[0], ds[1]])
+>>> b.pos.shape, b.batch.tolist(), b.edge_index.shape, b.y.tolist()
+(torch.Size([5, 3]), [0, 0, 1, 1, 1], torch.Size([2, 8]), [0.0, 1.0])
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+import torch
+
+from ..graph import batch_vector, knn_graph, radius_graph
+
+__all__ = ["GraphDataset", "GraphBatch", "GraphCollate", "full_graph"]
+
+
+class GraphBatch(NamedTuple):
+    """A batch of B graphs with N nodes in all: ``pos`` (N, d), ``x`` (N, F), ``y`` (B, …) or
+    (N, …), ``edge_index`` (2, E) long, ``batch`` (N,) long, ``num_graphs`` B."""
+
+    pos: torch.Tensor
+    x: torch.Tensor
+    y: torch.Tensor
+    edge_index: torch.Tensor
+    batch: torch.Tensor
+    num_graphs: int
+
+
+def full_graph(sizes) -> torch.Tensor:
+    """Every ordered pair (j, i), j ≠ i, within each graph of the given sizes; by target.
+
+    >>> full_graph([2, 1]).tolist()
+    [[1, 0], [0, 1]]
+    """
+    parts, start = [], 0
+    for n in [int(s) for s in sizes]:
+        j, i = torch.meshgrid(torch.arange(n), torch.arange(n), indexing="xy")
+        keep = i != j
+        parts.append(torch.stack([j[keep], i[keep]]) + start)
+        start += n
+    return torch.cat(parts, dim=1) if parts else torch.zeros(2, 0, dtype=torch.long)
+
+
+class GraphCollate:
+    """Collate function: ``edges`` "full" (all pairs), ("radius", r), ("knn", k) or None."""
+
+    def __init__(self, edges="full", *, node_target: bool = False):
+        if not (edges in ("full", None) or (isinstance(edges, tuple) and len(edges) == 2
+                                            and edges[0] in ("radius", "knn"))):
+            raise ValueError(f"edges must be 'full', None, ('radius', r) or ('knn', k); got "
+                             f"{edges!r}.")
+        self.edges, self.node_target = edges, node_target
+
+    def __call__(self, samples) -> GraphBatch:
+        pos, x, y = zip(*samples)
+        sizes = [len(p) for p in pos]
+        pos, x = torch.cat(pos), torch.cat(x)
+        batch = batch_vector(sizes)
+        y = torch.cat(y) if self.node_target else torch.stack(y)
+        if self.edges == "full":
+            ei = full_graph(sizes)
+        elif self.edges is None:
+            ei = torch.zeros(2, 0, dtype=torch.long)
+        elif self.edges[0] == "radius":
+            ei = radius_graph(pos, self.edges[1], batch=batch)
+        else:
+            ei = knn_graph(pos, self.edges[1], batch=batch)
+        return GraphBatch(pos, x, y, ei, batch, len(sizes))
+
+
+class GraphDataset(torch.utils.data.Dataset):
+    """Samples (positions (n, d), features (n, F), target) as tensors of ``dtype`` (integer
+    targets, class labels, stay long). Inputs are sequences (or stacked arrays) of equal
+    length; ``node_target``: targets are per node (n, …), else per graph."""
+
+    def __init__(self, positions, features, targets, *, node_target: bool = False,
+                 dtype=torch.float32):
+        if not len(positions) == len(features) == len(targets):
+            raise ValueError(f"positions, features and targets must have one entry per sample; "
+                             f"got {len(positions)}, {len(features)}, {len(targets)}.")
+        self.node_target = node_target
+        self.pos = [torch.as_tensor(np.asarray(p), dtype=dtype) for p in positions]
+        self.x = [torch.as_tensor(np.asarray(f), dtype=dtype) for f in features]
+        self.y = [_target(t, dtype) for t in targets]
+        for k, (p, f) in enumerate(zip(self.pos, self.x)):
+            if p.ndim != 2 or f.ndim != 2 or len(p) != len(f):
+                raise ValueError(f"sample {k}: positions must be (n, d) and features (n, F) with "
+                                 f"the same n; got {tuple(p.shape)} and {tuple(f.shape)}.")
+            if node_target and len(self.y[k]) != len(p):
+                raise ValueError(f"sample {k}: node targets need one row per node.")
+
+    def __len__(self) -> int:
+        return len(self.pos)
+
+    def __getitem__(self, i):
+        return self.pos[i], self.x[i], self.y[i]
+
+    def collate(self, edges="full") -> GraphCollate:
+        """The collate function for this data set (pass as a DataLoader's ``collate_fn``)."""
+        return GraphCollate(edges, node_target=self.node_target)
+
+    @classmethod
+    def from_nbody(cls, split, **kw) -> GraphDataset:
+        """From a :class:`~kernels.data.NBodySplit`: features [q, v], target positions."""
+        pos, feats, target = split.arrays()
+        return cls(pos, feats, target, node_target=True, **kw)
+
+    @classmethod
+    def from_molecules(cls, mols, target: str, *, charge_power: int | None = None,
+                       **kw) -> GraphDataset:
+        """From :class:`~kernels.data.qm9.Molecules`: features one-hot H, C, N, O, F (or, with
+        ``charge_power``, EGNN's 15 = 5·3 features, :meth:`Molecules.egnn_features`); target
+        ``mols.target(target)`` (paper units, atom references subtracted)."""
+        o, y = mols.offsets, mols.target(target)
+        oh = mols.one_hot() if charge_power is None else mols.egnn_features(charge_power)
+        return cls([mols.pos[a:b] for a, b in zip(o[:-1], o[1:])],
+                   [oh[a:b] for a, b in zip(o[:-1], o[1:])], y[:, None], **kw)
+
+
+def _target(t, dtype):
+    t = torch.as_tensor(np.asarray(t))
+    return t.long() if not (t.is_floating_point() or t.is_complex()) else t.to(dtype)

@@ -15,6 +15,7 @@ from ._numeric import AmbiguousRankWarning, SolverError
 from .groups import DirectProduct, Group, GroupError
 from .reps import Alt, Rep, RepError, Scalar, Sym, T, UserRep, V, dual, direct_sum, hom, tensor
 from .solver import equivariant_basis, equivariant_projector, solve
+from .warnings import DegenerateModelWarning, GroupkitWarning, MetricWarning, MixedGroupWarning
 
 __version__ = "0.1.0"
 
@@ -28,4 +29,5 @@ __all__ = [
     "solve", "equivariant_basis", "equivariant_projector", "EquivariantBasis",
     "SolverError", "AmbiguousRankWarning",
     "clear_caches", "clear_disk_cache", "cache_info",
+    "GroupkitWarning", "DegenerateModelWarning", "MixedGroupWarning", "MetricWarning",
 ]

@@ -15,11 +15,13 @@ ends.
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import math
 import sys
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -152,8 +154,13 @@ def _set_rng_state(state: dict) -> None:
         torch.cuda.set_rng_state_all([s.cpu() for s in state["cuda"]])
 
 
-def _snapshot(model: nn.Module) -> dict:
-    return {k: v.detach().clone() for k, v in model.state_dict().items()}
+def _snapshot(model: nn.Module) -> OrderedDict:
+    """A copy of the state dict, with its per-module metadata (which carries the bases'
+    fingerprints, see groupkit.nn._fingerprint)."""
+    sd = model.state_dict()
+    out = OrderedDict((k, v.detach().clone()) for k, v in sd.items())
+    out._metadata = copy.deepcopy(getattr(sd, "_metadata", OrderedDict()))
+    return out
 
 
 def _metrics_lines(path: Path, upto: int | None) -> list[dict]:

@@ -116,6 +116,16 @@ def test_early_stopping_stops_after_patience_evaluations_without_improvement():
     assert r.stopped_early and r.best_step == 4 and r.step == 4 * 4
 
 
+def test_an_early_stopped_run_stays_stopped_when_resumed(tmp_path):
+    X, Y = _problem()
+    kw = dict(epochs=20, batch_size=8, optimizer="sgd", lr=0.0, early_stopping=2,
+              checkpoint_dir=tmp_path, progress=False)
+    first = fit(_model(), (X[:32], Y[:32]), (X[32:], Y[32:]), **kw)
+    again = fit(_model(), (X[:32], Y[:32]), (X[32:], Y[32:]), resume=True, **kw)
+    assert first.stopped_early and again.stopped_early and again.step == first.step == 12
+    assert again.history == first.history
+
+
 def test_metrics_are_json_lines_and_the_learning_curve_is_drawn(tmp_path):
     X, Y = _problem()
     metrics = tmp_path / "m.jsonl"

@@ -320,7 +320,7 @@ def _fit(ctx: Context, model, train_data, val_data, *, loss_fn, epochs, steps, b
     opt = _make_optimizer(optimizer, params, lr, weight_decay)
     sched = _make_scheduler(scheduler, opt, total, warmup)
 
-    step, best_loss, best_step, best_state, stale = 0, math.inf, None, None, 0
+    step, best_loss, best_step, best_state, stale, stopped = 0, math.inf, None, None, 0, False
     acc = [0.0, 0.0, 0.0]  # Σ loss·n, Σ n, seconds — since the last metrics line
     history: list[dict] = []
     start = _resume_path(resume, ckdir)
@@ -339,6 +339,7 @@ def _fit(ctx: Context, model, train_data, val_data, *, loss_fn, epochs, steps, b
             sched.load_state_dict(ck["scheduler"])
         _set_rng_state(ck["rng"])
         step, stale, acc = ck["step"], ck["stale"], list(ck["acc"])
+        stopped = bool(ck.get("stopped", False))  # an early-stopped run stays stopped
         best = ck.get("best") or {}
         if best.get("state_dict") is not None:
             best_loss, best_step = best["loss"], best["step"]
@@ -382,13 +383,13 @@ def _fit(ctx: Context, model, train_data, val_data, *, loss_fn, epochs, steps, b
             "model": _snapshot(model), "optimizer": opt.state_dict(),
             "scheduler": sched.state_dict() if sched is not None else None,
             "rng": _rng_state(), "step": step, "stale": stale, "acc": list(acc),
+            "stopped": stopped,
             "best": {"loss": best_loss, "step": best_step, "state_dict": best_state}})
 
     from tqdm.auto import tqdm
 
     bar = tqdm(total=total, initial=step, disable=not (progress and ctx.is_main),
                file=sys.stderr, desc="fit", dynamic_ncols=True)
-    stopped = False
     model.train()
     t_start = time.perf_counter()
     try:

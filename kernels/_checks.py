@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 
@@ -18,7 +19,7 @@ from groupkit import solve, tensor
 from groupkit.solver import _summand_table
 from groupkit.warnings import DegenerateModelWarning
 
-__all__ = ["warn_zero_blocks", "warn_vanishing_radial", "RADIAL_FLOOR"]
+__all__ = ["warn_zero_blocks", "warn_vanishing_radial", "unchecked_radial", "RADIAL_FLOOR"]
 
 RADIAL_FLOOR = 1e-8  # every radial feature below this at the farthest neighbour: warn
 
@@ -42,13 +43,27 @@ def warn_zero_blocks(kernel) -> None:
             DegenerateModelWarning, stacklevel=3)
 
 
+def unchecked_radial(method):
+    """Decorator: no radial check while ``method`` runs (the kernel's own calibration samples,
+    which for non-compact groups reach far beyond the length scale by design)."""
+    @functools.wraps(method)
+    def wrapper(kernel, *args, **kwargs):
+        kernel._radial_unchecked = True
+        try:
+            return method(kernel, *args, **kwargs)
+        finally:
+            kernel._radial_unchecked = False
+    return wrapper
+
+
 def warn_vanishing_radial(kernel, r: torch.Tensor | None) -> None:
     """Warn (once per kernel) when, without a cut-off, the farthest relative position makes
     every radial feature smaller than :data:`RADIAL_FLOOR`. Checked on every CPU call and on
     the first call on another device (the maximum costs a synchronisation there)."""
     enc = kernel.encoder
     if kernel.cutoff is not None or r is None or not enc.n_radial or r.numel() == 0 \
-            or getattr(kernel, "_radial_warned", False):
+            or getattr(kernel, "_radial_warned", False) \
+            or getattr(kernel, "_radial_unchecked", False):
         return
     if r.device.type != "cpu":
         if getattr(kernel, "_radial_checked", False):

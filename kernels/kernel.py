@@ -33,7 +33,7 @@ from torch import nn
 from groupkit import Group, Rep, RepError, V
 from groupkit.reps import lift
 
-from ._checks import warn_vanishing_radial, warn_zero_blocks
+from ._checks import unchecked_radial, warn_vanishing_radial, warn_zero_blocks
 from .bilinear import BilinearWeight
 from .embedding import EdgeEncoder, envelope
 from .mlp import GatedMLP, resolve_hidden
@@ -161,6 +161,7 @@ class ImplicitKernel(nn.Module):
         return R * torch.linalg.solve_triangular(L.T, y.T, upper=True).T
 
     @torch.no_grad()
+    @unchecked_radial  # its samples are not the user's neighbourhoods
     def calibrate(self) -> float:
         """Rescale the last layer so that E‖K(x) f‖² / rep_out.size = 1 (see the module
         docstring); returns the factor applied."""

@@ -21,6 +21,7 @@ from .interop import from_emlp, to_emlp
 from .decompose import (
     Decomposition, DecompositionError, Irrep, NotCompletelyReducibleWarning, commutant, decompose,
 )
+from .warnings import DegenerateModelWarning, GroupkitWarning, MetricWarning, MixedGroupWarning
 
 from ._version import __version__
 
@@ -39,4 +40,5 @@ __all__ = [
     "clebsch_gordan", "coupling", "from_emlp", "to_emlp",
     "decompose", "Decomposition", "DecompositionError", "Irrep", "commutant",
     "NotCompletelyReducibleWarning",
+    "GroupkitWarning", "DegenerateModelWarning", "MixedGroupWarning", "MetricWarning",
 ]

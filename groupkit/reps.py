@@ -28,6 +28,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
+import warnings
 from functools import cached_property
 from collections.abc import Callable, Sequence
 
@@ -36,6 +37,7 @@ import numpy as np
 from . import _sympow
 from ._keys import array_digest, text_digest
 from .groups import DirectProduct, Group, common_group
+from .warnings import MixedGroupWarning
 
 __all__ = [
     "Rep", "RepError", "V", "Vector", "Scalar", "T", "Sym", "Alt", "UserRep",
@@ -383,7 +385,45 @@ def _unify(reps: Sequence[Rep]) -> tuple[Rep, ...]:
         G = common_group([r.group for r in reps])
     except ValueError as e:
         raise RepError(f"cannot combine representations of these groups: {e}") from e
+    _warn_implicit_product(reps, G)
     return tuple(lift(r, G) for r in reps) if G is not None else tuple(reps)
+
+
+def _same_algebra(a, b) -> bool:
+    """Whether two Lie groups on one space share their Lie algebra (SO(3) and O(3) do; SO(3) and
+    SL(3) do not), i.e. have the same identity component."""
+    A, B = a.lie_algebra.reshape(len(a.lie_algebra), -1), b.lie_algebra.reshape(
+        len(b.lie_algebra), -1)
+    if A.shape[1] != B.shape[1] or np.iscomplexobj(A) != np.iscomplexobj(B):
+        return False
+    rank = lambda M: np.linalg.matrix_rank(M, tol=1e-8 * max(1.0, np.abs(M).max()))  # noqa: E731
+    return rank(A) == rank(B) == rank(np.concatenate([A, B]))
+
+
+def _warn_implicit_product(reps: Sequence[Rep], G) -> None:
+    """Combining reps of different groups builds their direct product implicitly (as in emlp),
+    which is what ``V(SO(3)) * V(S(4))`` or ``V(SO(3)) + V(SL(3))`` mean — but ``V(SO(3)) +
+    V(O(3))`` (two groups with the same Lie algebra on the same space, the same identity
+    component) is almost always a typo for one group: warn then."""
+    groups = list(dict.fromkeys(r.group for r in reps if r.group is not None))
+    if G is None or len(groups) < 2 or G in groups:
+        return
+    seen: dict[int, tuple] = {}
+    for g in groups:
+        for f in g.factors:
+            if f.is_finite:  # finite factors beside a Lie group are deliberate products
+                continue
+            other, owner = seen.get(f.d, (None, None))
+            if other is not None and other != f and owner != g and _same_algebra(other, f):
+                warnings.warn(
+                    f"combining representations of {other} and {f} builds a representation of "
+                    f"their direct product {G}, not of one group (both have the same Lie "
+                    f"algebra on {f.d}-dimensional space, so this is probably a mix-up). If you "
+                    f"meant one group, build every rep from it; if you meant the product, bind "
+                    f"the reps to it explicitly, e.g. V(G1)(G) with G = DirectProduct(G1, G2).",
+                    MixedGroupWarning, stacklevel=4)
+                return
+            seen.setdefault(f.d, (f, g))
 
 
 class _Composite(Rep):

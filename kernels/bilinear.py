@@ -22,6 +22,7 @@ import torch
 from torch import nn
 
 from groupkit import Rep, solve, tensor
+from groupkit.nn._fingerprint import attach_fingerprint
 from groupkit.solver import _summand_table
 
 __all__ = ["BilinearWeight"]
@@ -72,6 +73,7 @@ class BilinearWeight(nn.Module):
         self.dim = dim
         self.weight = nn.Parameter(torch.empty(dim, dtype=dtype or torch.get_default_dtype()))
         self.reset_parameters()
+        attach_fingerprint(self)  # state dicts carry (and check) the basis they were saved with
 
     def reset_parameters(self) -> None:
         """θ ~ N(0, rep_out.size / dim): ‖W‖_F² ≈ rep_out.size, as in EquivariantLinear."""

@@ -33,6 +33,7 @@ from torch import nn
 from groupkit import Group, Rep, RepError, V
 from groupkit.reps import lift
 
+from ._checks import unchecked_radial, warn_vanishing_radial, warn_zero_blocks
 from .bilinear import BilinearWeight
 from .embedding import EdgeEncoder, envelope
 from .mlp import GatedMLP, resolve_hidden
@@ -121,6 +122,7 @@ class ImplicitKernel(nn.Module):
                 f" exists for {G}: the kernel would be zero. Add summands to `hidden` (or raise "
                 "`degree`) so that Hom(hidden ⊗ rep_in, rep_out) is non-zero.")
         self.edge_features = edge_features
+        warn_zero_blocks(self)
         self.calibrate()
 
     # -- evaluation ---------------------------------------------------------------------------
@@ -128,6 +130,7 @@ class ImplicitKernel(nn.Module):
                         ) -> torch.Tensor:
         """h(x) (…, H), already multiplied by the envelope."""
         feats, r = self.encoder(x, edge_attr)
+        warn_vanishing_radial(self, r)
         h = self.mlp(feats)
         if self.cutoff is not None:
             h = h * envelope(r / self.cutoff)[..., None]
@@ -158,6 +161,7 @@ class ImplicitKernel(nn.Module):
         return R * torch.linalg.solve_triangular(L.T, y.T, upper=True).T
 
     @torch.no_grad()
+    @unchecked_radial  # its samples are not the user's neighbourhoods
     def calibrate(self) -> float:
         """Rescale the last layer so that E‖K(x) f‖² / rep_out.size = 1 (see the module
         docstring); returns the factor applied."""

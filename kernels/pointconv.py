@@ -42,6 +42,7 @@ from torch import nn
 
 from groupkit import Group, Rep, Scalar, solve
 from groupkit.nn import EquivariantLinear
+from groupkit.nn._checks import expected_degenerate
 
 from .graph import check_edge_index
 from .kernel import ImplicitKernel
@@ -86,9 +87,10 @@ class PointConv(nn.Module):
             raise ValueError(f"avg_degree must be positive; got {avg_degree!r}.")
         self.aggregation, self.method, self.chunk_size = aggregation, method, chunk_size
         self.avg_degree = avg_degree
-        self.self_interaction = (EquivariantLinear(self.rep_in, self.rep_out, bias=bias,
-                                                   dtype=dtype)
-                                 if self_interaction else None)
+        with expected_degenerate():  # an empty self-interaction is fine: the kernel carries
+            self.self_interaction = (EquivariantLinear(self.rep_in, self.rep_out, bias=bias,
+                                                       dtype=dtype)
+                                     if self_interaction else None)
         self.bias = None
         if bias and not self_interaction:
             Q = solve(Scalar, self.rep_out).dense()  # (out, k): the invariant vectors

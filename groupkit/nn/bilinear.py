@@ -42,6 +42,7 @@ from torch import nn
 
 from ..reps import Rep, Scalar, dual, tensor
 from ..solver import solve
+from ._fingerprint import attach_fingerprint
 from ._layout import complex_dtype_of, real_view, summand_types, type_major_permutation
 from .linear import check_input
 
@@ -221,6 +222,7 @@ class EquivariantBilinear(nn.Module):
         self.triples = tuple(triples)
         self._gain = gain
         self.reset_parameters(gain)
+        attach_fingerprint(self)  # state dicts carry (and check) the basis they were saved with
         log.debug("EquivariantBilinear %s → %s: %d triples, %d parameters", rep_in, rep_out,
                   len(triples), sum(p.numel() for p in self.parameters()))
 

@@ -24,6 +24,7 @@ from torch import nn
 
 from ..groups import Group
 from ..reps import Rep, RepError, T, _unify, direct_sum
+from ._checks import warn_if_constant
 from .bilinear import EquivariantBilinear
 from .linear import EquivariantLinear, check_input
 from .nonlinear import GatedNonlinearity, gated
@@ -196,6 +197,8 @@ class EMLP(nn.Module):
                   for a, b, bi in zip(reps, reps[1:], _per_layer(bilinear, len(self.hidden)))]
         self.network = nn.Sequential(
             *blocks, EquivariantLinear(reps[-1], rep_out, dtype=dtype, device=device))
+        warn_if_constant(self, fix="Use bilinear=True (the default) or hidden representations "
+                         "with a path to the output.")
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_input(x, self.rep_in, self, ref=self.network[-1].weight, size=self._size_in)

@@ -21,6 +21,8 @@ from torch import nn
 from ..basis import EquivariantBasis
 from ..reps import Rep, Scalar
 from ..solver import solve
+from ._checks import warn_if_no_weights
+from ._fingerprint import attach_fingerprint
 from ._layout import complex_dtype_of, real_view, summand_types, type_major_permutation
 
 __all__ = ["EquivariantLinear", "BasisAssembler", "check_input"]
@@ -211,6 +213,8 @@ class EquivariantLinear(nn.Module):
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()
+        attach_fingerprint(self)  # state dicts carry (and check) the basis they were saved with
+        warn_if_no_weights(self)
 
     def reset_parameters(self, gain: float = 1.0) -> None:
         dim = max(self.assembler.dim, 1)

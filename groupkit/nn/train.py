@@ -183,7 +183,7 @@ def train(task: str, model_kind: str, *, ntrain: int, ntest: int, ch: int, layer
           clip: float | None = None, weight_decay: float = 0.0, npool: int = 0,
           bilinear: bool | tuple[bool, ...] = True, paper_data: str | None = None,
           device: str = "cpu",
-          dtype: torch.dtype = torch.float32, progress: bool = True) -> dict:
+          dtype: torch.dtype = torch.float32, progress: bool = True, save=None) -> dict:
     """Generate the task's data from ``seed`` (train, then ``nval`` validation, then test
     samples), train, and return a result dict with the test MSE (in the targets' units), the
     budget and the wall time. With ``nval`` > 0 the validation MSE is evaluated about every 1 % of
@@ -201,7 +201,11 @@ def train(task: str, model_kind: str, *, ntrain: int, ntest: int, ch: int, layer
     for the MLP). ``paper_data`` ('numpy' or 'torch', the
     ``draw`` of :func:`~groupkit.datasets.paper_split`) trains and tests on arrays drawn as the
     EMLP authors' script draws them instead of data drawn from ``seed``, which then sets only
-    the initialisation and the batch order."""
+    the initialisation and the batch order. ``save`` (a directory): write the trained model
+    (the reported one) there as ``{task}-{model}-seed{seed}.pt``, a
+    :func:`groupkit.train.save_checkpoint` file that
+    :func:`groupkit.train.load_model_state` loads into ``Standardized(build_model(...), stats)``;
+    its path is recorded as ``saved``."""
     # one bool per EMLP block, checked before any data or model is built; the MLP has no blocks
     mask = None if model_kind == "mlp" else _per_layer(bilinear, layers)
     for name, value in (("warmup", warmup), ("clip", clip or 0.0),
@@ -279,6 +283,13 @@ def train(task: str, model_kind: str, *, ntrain: int, ntest: int, ch: int, layer
     if pool_set is not None:
         result["pool_mse"] = evaluate(model, pool_set, dtype=dtype, device=device)
     result["seconds"] = time.perf_counter() - t0
+    if save is not None:
+        from ..train.checkpoint import model_signature, save_checkpoint
+
+        path = Path(save) / f"{task}-{model_kind}-seed{seed}.pt"
+        save_checkpoint(path, {"format": 1, "model_signature": model_signature(model),
+                               "model": model.state_dict(), "result": dict(result)})
+        result["saved"] = str(path)
     return result
 
 
@@ -387,6 +398,8 @@ def main(argv=None) -> list[dict]:
     ap.add_argument("--float64", action="store_true")
     ap.add_argument("--no-progress", action="store_true")
     ap.add_argument("--json", type=Path, help="append the results to this JSON file")
+    ap.add_argument("--save", type=Path, help="write each trained model to this directory "
+                    "(groupkit.train checkpoint files; load with groupkit.train.load_model_state)")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
 
@@ -423,7 +436,8 @@ def main(argv=None) -> list[dict]:
             if kw["epochs"] is None:
                 kw["epochs"] = paper_epochs(kw["ntrain"])
             r = train(task, kind, seed=args.seed, npool=args.pool, paper_data=args.paper_data,
-                      device=args.device, dtype=dtype, progress=not args.no_progress, **kw)
+                      device=args.device, dtype=dtype, progress=not args.no_progress,
+                      save=args.save if kind != "emlp-ref" else None, **kw)
             results.append(r)
             log.info("%-8s %-9s test MSE %s  train MSE %s  (%d steps, %.1f s)", task, kind,
                      _fmt(r["test_mse"]), _fmt(r.get("train_mse")), r["steps"], r["seconds"])

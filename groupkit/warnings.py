@@ -1,0 +1,38 @@
+"""Named warnings for models, layers and inputs that cannot do what was plainly meant.
+
+groupkit warns (rather than failing later in silence) when a construction is legal but almost
+certainly not what the user wanted. Each class names one kind of problem, so that it can be
+filtered precisely (``warnings.filterwarnings("ignore", category=DegenerateModelWarning)``) or
+turned into an error (``"error"``), as groupkit's own test suite does.
+
+* :class:`DegenerateModelWarning` — a model or layer that cannot learn what it was built for:
+  its output cannot depend on its input, a layer has no parameters, a kernel block is
+  identically zero at the chosen degree, radial features vanish inside the neighbourhood.
+* :class:`MixedGroupWarning` — representations of two different groups acting on spaces of the
+  same dimension were combined into an implicit product group (``V(SO(3)) + V(O(3))``).
+* :class:`MetricWarning` — a neighbour graph built with the Euclidean metric on a space whose
+  invariant form is not the identity.
+
+>>> issubclass(DegenerateModelWarning, GroupkitWarning), issubclass(GroupkitWarning, UserWarning)
+(True, True)
+"""
+
+from __future__ import annotations
+
+__all__ = ["GroupkitWarning", "DegenerateModelWarning", "MixedGroupWarning", "MetricWarning"]
+
+
+class GroupkitWarning(UserWarning):
+    """Base class of groupkit's warnings."""
+
+
+class DegenerateModelWarning(GroupkitWarning):
+    """A model, layer or kernel that is legal but cannot learn what it was built for."""
+
+
+class MixedGroupWarning(GroupkitWarning):
+    """Representations of different groups of the same dimension combined implicitly."""
+
+
+class MetricWarning(GroupkitWarning):
+    """A Euclidean neighbour graph on a space whose invariant form is not the identity."""

@@ -34,6 +34,10 @@ from .contract import TwoStageContraction
 
 __all__ = ["BilinearWeight"]
 
+# One-operation (sparse) assembly while the triples' bases have at most this many non-zero
+# entries per entry of W (plus a constant); beyond, the per-triple einsums store less.
+_SPARSE_FILL = 8
+
 
 def _copies_index(offsets: list[int], size: int) -> np.ndarray:
     """Coordinates (copies, size) of every copy of a summand."""
@@ -73,7 +77,7 @@ class BilinearWeight(nn.Module):
                     dim += math.prod(shape)
         self.dim = dim
         size = rep_out.size * n_h * n_in
-        self.mode = "sparse" if nnz <= 8 * size + (1 << 16) else "triples"
+        self.mode = "sparse" if nnz <= _SPARSE_FILL * size + (1 << 16) else "triples"
         if self.mode == "sparse":
             rows, cols, vals = [], [], []
             for Q4, s_off, p_off, r_off, start, (b, c, a, k) in triples:

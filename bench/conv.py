@@ -323,7 +323,9 @@ def main() -> None:
         print(f"  built {n} in {time.perf_counter() - t0:.1f} s "
               f"({sum(p.numel() for p in models[n].parameters())} parameters)")
     times = time_interleaved(models, f, pos, ei, args.repeats)
-    results: dict = {"machine": machine(), "so3": {}, "lorentz": {}}
+    results: dict = {"command": "python bench/conv.py " + " ".join(sys.argv[1:]),
+                     "machine": machine(), "loadavg_start": os.getloadavg(), "so3": {},
+                     "lorentz": {}}
     for n, m in models.items():
         err = equivariance(m, f, pos, ei, G)
         results["so3"][n] = {"fwd+bwd s": times[n], "equivariance_f32": err, **memory[n]}
@@ -387,9 +389,10 @@ def main() -> None:
           f" equivariance error {err32:.1e} (float32), {err64:.1e} (float64)")
     print("\nmemory: peak RSS increase during one fwd+bwd in a fresh process, over its RSS just "
           "before (* = an earlier peak was higher, so the figure is a lower bound)")
+    results["loadavg_end"] = os.getloadavg()
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(results, indent=1))
-    print(f"results written to {args.json.relative_to(ROOT)}")
+    print(f"results written to {args.json}")
 
 
 if __name__ == "__main__":

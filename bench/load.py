@@ -103,6 +103,16 @@ def build_models(args, baseline=None) -> dict:
     return models, widths
 
 
+def conditions() -> str:
+    """A plain statement of how quiet the machine was (load average against CPU count)."""
+    load, cpus = os.getloadavg()[0], os.cpu_count() or 1
+    if load > 0.5 * cpus:
+        return (f"shared machine: load average {load:.1f} on {cpus} CPUs while measuring; "
+                "absolute times are inflated and conditions with extra load are contaminated "
+                "by other processes; only ratios measured side by side are meaningful")
+    return f"quiet machine: load average {load:.1f} on {cpus} CPUs"
+
+
 def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--rounds", type=int, default=5)
@@ -154,6 +164,7 @@ def main(argv=None) -> dict:
                     "torch": torch.__version__, "python": platform.python_version(),
                     "loadavg_start": load_start, "loadavg_end": os.getloadavg()},
         "config": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+        "conditions": conditions(),
         "widths": widths,
         "median_s": med,
         "all_s": times,

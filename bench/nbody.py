@@ -16,6 +16,7 @@ are interleaved, median over ``--repeats`` steps each. Only the timing is meanin
 are random draws of the task's shapes, not a simulation).
 
     .venv/bin/python bench/nbody.py --repeats 30 --json bench/results/nbody.json
+    python bench/nbody.py --device cuda --repeats 50      # on a GPU
 """
 
 from __future__ import annotations
@@ -81,16 +82,29 @@ def egnn_matching(n_params: int) -> tuple[EGNN, int]:
     return EGNN(best), best
 
 
+def conditions() -> str:
+    """A plain statement of how quiet the machine was (load average against CPU count)."""
+    load, cpus = os.getloadavg()[0], os.cpu_count() or 1
+    if load > 0.5 * cpus:
+        return (f"shared machine: load average {load:.1f} on {cpus} CPUs while measuring; "
+                "absolute times are inflated and conditions with extra load are contaminated "
+                "by other processes; only ratios measured side by side are meaningful")
+    return f"quiet machine: load average {load:.1f} on {cpus} CPUs"
+
+
 def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--repeats", type=int, default=20)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--egnn-hidden", type=int, default=None)
     ap.add_argument("--methods", default="auto", help="PointConv methods to time, comma-separated")
+    ap.add_argument("--device", default="cpu", help="cpu or cuda")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
-    pos, vel, charge, target, ei, edge_attr = data()
+    dev = torch.device(args.device)
+    sync = torch.cuda.synchronize if dev.type == "cuda" else (lambda: None)
+    pos, vel, charge, target, ei, edge_attr = (t.to(dev) for t in data())
     speed = vel.norm(dim=1, keepdim=True)
 
     models = {f"groupkit ({m})": groupkit_model(m) for m in args.methods.split(",")}
@@ -101,6 +115,7 @@ def main(argv=None) -> dict:
     else:
         egnn, width = egnn_matching(n_gk)
     models["EGNN"] = egnn
+    models = {n: m.to(dev) for n, m in models.items()}
     opts = {n: torch.optim.Adam(m.parameters(), lr=1e-3) for n, m in models.items()}
     feats = torch.cat([speed, vel], dim=1)
 
@@ -114,6 +129,7 @@ def main(argv=None) -> dict:
         opts[name].zero_grad(set_to_none=True)
         loss.backward()
         opts[name].step()
+        sync()
 
     times = {n: [] for n in models}
     for n in models:
@@ -131,7 +147,9 @@ def main(argv=None) -> dict:
             argv if argv is not None else sys.argv[1:])),
         "machine": {"platform": platform.platform(), "cpu_count": os.cpu_count(),
                     "torch": torch.__version__, "threads": args.threads,
+                    "device": torch.cuda.get_device_name(dev) if dev.type == "cuda" else "cpu",
                     "loadavg_start": load0, "loadavg_end": os.getloadavg()},
+        "conditions": conditions(),
         "case": {"particles": N_PARTICLES, "batch": BATCH, "nodes": N_PARTICLES * BATCH,
                  "edges": int(ei.shape[1])},
         "parameters": {n: count(m) for n, m in models.items()},

@@ -136,6 +136,8 @@ class BilinearWeight(nn.Module):
         contraction (:mod:`kernels.contract`) when it is cheaper, else one GEMM with W."""
         if self.two_stage:
             return self.contraction(T, self.weight)
+        if not isinstance(T, torch.Tensor):
+            T = torch.cat(list(T), dim=1)
         W = self()
         return T.reshape(T.shape[0], -1) @ W.reshape(W.shape[0], -1).T
 

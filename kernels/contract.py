@@ -107,13 +107,19 @@ class TwoStageContraction(nn.Module):
             self._buffers[name] = torch.as_tensor(master, dtype=t.dtype, device=t.device)
         return self
 
-    def forward(self, T: torch.Tensor, theta: torch.Tensor) -> torch.Tensor:
-        """T (N, H, in), type-major in both axes, and θ (dim,) → (N, rep_out.size)."""
-        n = T.shape[0]
+    def row_block_sizes(self) -> list[int]:
+        """Sizes of T's row blocks, one per hidden type (copies × size), in type-major order."""
+        return [c * p for _, c, p in self.h_spans]
+
+    def forward(self, T, theta: torch.Tensor) -> torch.Tensor:
+        """T (N, H, in), type-major in both axes — or the list of its row blocks, one per
+        hidden type (:meth:`row_block_sizes`) — and θ (dim,) → (N, rep_out.size)."""
+        if isinstance(T, torch.Tensor):
+            # split, not slices: a split's backward is one cat, a slice's a full-size zero fill
+            T = T.split(self.row_block_sizes(), dim=1)
+        n = T[0].shape[0]
         pieces: dict[int, list] = {i_s: [] for i_s, _ in self.outs}
-        # split, not slices: a split's backward is one cat, a slice's a full-size zero fill
-        blocks = [b.split([c * p for _, c, p in self.in_spans], dim=2)
-                  for b in T.split([c * p for _, c, p in self.h_spans], dim=1)]
+        blocks = [b.split([c * p for _, c, p in self.in_spans], dim=2) for b in T]
         for i_p, i_r, name, outs in self.pairs:
             _, c, p = self.h_spans[i_p]
             _, a, r = self.in_spans[i_r]
@@ -139,7 +145,7 @@ class TwoStageContraction(nn.Module):
             it = iter(parts)
             for i in range(len(self.out_spans)):
                 _, b, s = self.out_spans[i]
-                full.append(T.new_zeros(n, b * s) if i in missing else next(it))
+                full.append(theta.new_zeros(n, b * s) if i in missing else next(it))
             parts = full
         out = parts[0] if len(parts) == 1 else torch.cat(parts, dim=1)
         return out.index_select(1, self.inv_out) if self.permute_out else out

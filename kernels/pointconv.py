@@ -126,8 +126,15 @@ class PointConv(nn.Module):
         return edge_index
 
     # -- aggregation --------------------------------------------------------------------------
-    def _padded(self, h, features, src, tgt, deg, n):
-        """T (N, H, in) and the node order it is in (None: the nodes' own order)."""
+    def _padded(self, h, features, src, tgt, deg, n, h_sizes=None):
+        """T (N, H, in) and the node order it is in (None: the nodes' own order). With
+        ``h_sizes``, T comes as a list of its row blocks of those sizes (one per hidden type,
+        for the two-stage contraction), each its own product, so no split of T is needed."""
+        def outer(hp, fp):  # Σ over the padded neighbours of h ⊗ f, whole or per row block
+            if h_sizes is None:
+                return torch.bmm(hp.transpose(1, 2), fp)
+            return [torch.bmm(x.transpose(1, 2), fp) for x in hp.split(h_sizes, dim=2)]
+
         E, H = h.shape
         c_in = features.shape[1]
         max_deg = int(deg.max())
@@ -135,7 +142,7 @@ class PointConv(nn.Module):
         if sorted_ and E == n * max_deg:  # regular (k-NN) graph in target order: a view
             hp = h.reshape(n, max_deg, H)
             fp = features[src].reshape(n, max_deg, c_in)
-            return torch.bmm(hp.transpose(1, 2), fp), None  # (N, H, in)
+            return outer(hp, fp), None  # (N, H, in)
         if not sorted_:
             perm = torch.argsort(tgt, stable=True)
             src, tgt, h = src[perm], tgt[perm], h[perm]
@@ -156,16 +163,20 @@ class PointConv(nn.Module):
             nodes = order[at:at + count]
             at += count
             if b == 0:  # isolated points: no message
-                blocks.append(h.new_zeros(count, H, c_in))
+                blocks.append(h.new_zeros(count, H, c_in) if h_sizes is None else
+                              [h.new_zeros(count, m, c_in) for m in h_sizes])
                 continue
             width = min(2 ** (b - 1), max_deg)
             k = torch.arange(width, device=h.device)
             idx = start[nodes, None] + k
             idx = torch.where(k < deg[nodes, None], idx, torch.full_like(idx, E))
             hp, fp = h_ext[idx], f_ext[idx]  # (count, width, H), (count, width, in)
-            blocks.append(torch.bmm(hp.transpose(1, 2), fp))
-        T = blocks[0] if len(blocks) == 1 else torch.cat(blocks)
-        return T, order
+            blocks.append(outer(hp, fp))
+        if len(blocks) == 1:
+            return blocks[0], order
+        if h_sizes is None:
+            return torch.cat(blocks), order
+        return [torch.cat(parts) for parts in zip(*blocks)], order
 
     def _scatter(self, h, features, src, tgt, n):
         E, H = h.shape
@@ -191,7 +202,8 @@ class PointConv(nn.Module):
         deg = torch.bincount(tgt, minlength=n)
         order = None
         if self.method in ("auto", "padded"):
-            T, order = self._padded(h, features, src, tgt, deg, n)
+            h_sizes = None if perms is None else bil.contraction.row_block_sizes()
+            T, order = self._padded(h, features, src, tgt, deg, n, h_sizes)
         else:
             T = self._scatter(h, features, src, tgt, n)
         out = bil.apply(T)

@@ -5,12 +5,12 @@ Each layer's basis is flattened once, at construction, to the list of its non-ze
 COO triplets as :meth:`groupkit.EquivariantBasis.sparse`. Assembly is then one gather of θ, one
 product with the values and one scatter-add into vec(W), and its backward the mirror image: a
 handful of kernels per layer whatever the number of summand types, instead of a few per pair of
-types. Few, large operations are what keep a layer fast when the CPU is
-shared (every operation may wait on a descheduled thread) and on a GPU (every operation is a
-kernel launch from the host).
+types. Few, large operations are what keep a layer fast when the CPU is shared (every
+operation may wait on a descheduled thread) and on a GPU (every operation is a kernel launch
+from the host).
 
 Tiny bases (rows × dim ≤ :data:`DENSE_ELEMENTS`) use a dense (rows, dim) matrix and one matmul.
-The values are kept as float64 masters by the owning module, so a cast to float64 rebuilds them
+:class:`CooOperator` keeps the values as float64 masters, so a cast to float64 rebuilds them
 exactly.
 
 A second helper, :class:`AssemblyCache`, keeps an assembled tensor while autograd is off (eval

@@ -21,6 +21,10 @@ slowdown in ``2t+busy`` against its own quiet ``1t`` time, beside the plain MLP'
 
     .venv/bin/python bench/load.py --rounds 5 --json bench/results/load.json
     .venv/bin/python bench/load.py --baseline-rev b1c6e9b --load blas
+    .venv/bin/python bench/load.py --omp-wait-policy PASSIVE   # idle OpenMP threads sleep
+
+``--omp-wait-policy PASSIVE`` makes idle OpenMP worker threads sleep at once instead of spinning;
+on a shared machine that is what keeps two threads from collapsing beside a busy core.
 """
 
 from __future__ import annotations
@@ -123,8 +127,16 @@ def main(argv=None) -> dict:
     ap.add_argument("--load", choices=sorted(LOADS), default="python")
     ap.add_argument("--conditions", default="1t,2t,2t+busy")
     ap.add_argument("--baseline-rev", default=None)
+    ap.add_argument("--omp-wait-policy", choices=["default", "PASSIVE", "ACTIVE"],
+                    default="default",
+                    help="OMP_WAIT_POLICY for this process (set before torch is imported)")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args(argv)
+    if args.omp_wait_policy != "default":
+        # OpenMP reads this when torch's runtime loads, so it must be set before the import
+        os.environ["OMP_WAIT_POLICY"] = args.omp_wait_policy
+    if "torch" in sys.modules and args.omp_wait_policy != "default":
+        raise RuntimeError("--omp-wait-policy must be set before torch is imported")
 
     import torch
 
@@ -162,7 +174,8 @@ def main(argv=None) -> dict:
             argv if argv is not None else sys.argv[1:])),
         "machine": {"platform": platform.platform(), "cpu_count": os.cpu_count(),
                     "torch": torch.__version__, "python": platform.python_version(),
-                    "loadavg_start": load_start, "loadavg_end": os.getloadavg()},
+                    "loadavg_start": load_start, "loadavg_end": os.getloadavg(),
+                    "OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY", "(unset)")},
         "config": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
         "conditions": conditions(),
         "widths": widths,

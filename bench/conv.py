@@ -23,7 +23,10 @@ forward+backward (data and model already built). Equivariance: relative error of
 conv(ρ_in(g) f, g·pos) against ρ_out(g) conv(f, pos), max over 3 random rotations, float32 as
 timed (and float64 for groupkit).
 
-A second case has no counterpart in either rival: the Lorentz group O(1,3) on 2,000 space-time
+The same convolution also runs on an irregular radius graph (every point within r = 0.125:
+degrees from 1 to about 30 around a mean of 16), timed for groupkit and e3nn.
+
+A third case has no counterpart in either rival: the Lorentz group O(1,3) on 2,000 space-time
 events (16 Euclidean nearest neighbours define the graph; fields 8·1 ⊕ 8·V ⊕ 8·Y2, 112 dims,
 Y2 = the 9-dimensional traceless symmetric tensors), with random boosts and rotations.
 
@@ -53,20 +56,25 @@ sys.path.insert(0, str(ROOT))
 from groupkit import SO, Lorentz, Scalar, V  # noqa: E402
 from groupkit.testing import relative_error  # noqa: E402
 
-from kernels import PointConv, harmonic, knn_graph  # noqa: E402
+from kernels import PointConv, harmonic, knn_graph, radius_graph  # noqa: E402
 
 N_POINTS, K_NN, MULT = 2000, 16, 8
+RADIUS = 0.125  # about 16 neighbours on average inside the cube, fewer near its faces
 SEED_PAPER = {"fwd+bwd s": 6.8, "peak GB": 3.2, "equivariance": "1.3e-3 to 2.6e-2"}
 
 
 # -- data ---------------------------------------------------------------------------------------
 
-def make_cloud(d: int, dim: int, dtype=torch.float32, seed: int = 0):
+def make_cloud(d: int, dim: int, dtype=torch.float32, seed: int = 0, graph: str = "knn"):
     gen = torch.Generator().manual_seed(seed)
     pos = torch.rand(N_POINTS, d, generator=gen, dtype=torch.float64)
     f = torch.randn(N_POINTS, dim, generator=gen, dtype=torch.float64)
-    ei = knn_graph(pos, K_NN)
-    r_max = float((pos[ei[0]] - pos[ei[1]]).norm(dim=1).max()) * 1.01
+    if graph == "knn":
+        ei = knn_graph(pos, K_NN)
+        r_max = float((pos[ei[0]] - pos[ei[1]]).norm(dim=1).max()) * 1.01
+    else:  # irregular: every point within RADIUS (degrees from 1 to about 30)
+        ei = radius_graph(pos, RADIUS)
+        r_max = RADIUS * 1.01
     return pos.to(dtype), f.to(dtype), ei, r_max
 
 
@@ -315,7 +323,9 @@ def main() -> None:
         print(f"  built {n} in {time.perf_counter() - t0:.1f} s "
               f"({sum(p.numel() for p in models[n].parameters())} parameters)")
     times = time_interleaved(models, f, pos, ei, args.repeats)
-    results: dict = {"machine": machine(), "so3": {}, "lorentz": {}}
+    results: dict = {"command": "python bench/conv.py " + " ".join(sys.argv[1:]),
+                     "machine": machine(), "loadavg_start": os.getloadavg(), "so3": {},
+                     "lorentz": {}}
     for n, m in models.items():
         err = equivariance(m, f, pos, ei, G)
         results["so3"][n] = {"fwd+bwd s": times[n], "equivariance_f32": err, **memory[n]}
@@ -343,6 +353,28 @@ def main() -> None:
         print(line)
     print(f"  seed paper (anchor figure): time ×{SEED_PAPER['fwd+bwd s'] / gk['fwd+bwd s']:.1f}")
 
+    # -- the same convolution on an irregular radius graph -----------------------------------
+    pos_r, f_r, ei_r, r_cut = make_cloud(3, rep.size, graph="radius")
+    deg = torch.bincount(ei_r[1], minlength=N_POINTS)
+    print(f"\nradius graph: r = {RADIUS}, {ei_r.shape[1]} edges, degree {int(deg.min())}–"
+          f"{int(deg.max())} (mean {deg.float().mean():.1f})")
+    radius_models = {}
+    for n in names:
+        if n == "groupkit per-edge" or n not in models:
+            continue
+        radius_models[n] = build(n, r_cut)
+    t_r = time_interleaved(radius_models, f_r, pos_r, ei_r, args.repeats)
+    results["so3_radius"] = {"radius": RADIUS, "edges": int(ei_r.shape[1]),
+                             "degree_min": int(deg.min()), "degree_max": int(deg.max()),
+                             "degree_mean": float(deg.float().mean())}
+    for n, m in radius_models.items():
+        results["so3_radius"][n] = {"fwd+bwd s": t_r[n],
+                                    "equivariance_f32": equivariance(m, f_r, pos_r, ei_r, G)}
+        line = f"  {n:<18} {t_r[n]:.3f} s"
+        if n != "groupkit":
+            line += f"   (×{t_r[n] / t_r['groupkit']:.2f} of groupkit)"
+        print(line)
+
     print(f"\nLorentz O(1,3): {N_POINTS} space-time events, {K_NN}-NN, fields 8×(1 ⊕ V ⊕ Y2) = "
           "112 dims (no rival supports this group)")
     pos4, f4, ei4, lconv = lorentz_setup(torch.float32)
@@ -357,9 +389,10 @@ def main() -> None:
           f" equivariance error {err32:.1e} (float32), {err64:.1e} (float64)")
     print("\nmemory: peak RSS increase during one fwd+bwd in a fresh process, over its RSS just "
           "before (* = an earlier peak was higher, so the figure is a lower bound)")
+    results["loadavg_end"] = os.getloadavg()
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(results, indent=1))
-    print(f"results written to {args.json.relative_to(ROOT)}")
+    print(f"results written to {args.json}")
 
 
 if __name__ == "__main__":

@@ -34,6 +34,9 @@ echo ">> throughput (GPU alone)"
 timeout 150 python3 bench/emlp_throughput.py --device cuda --compile $compile_mode --repeats 20 ${BENCH_ARGS:-} \
     --json "$out/emlp_throughput_cuda.json" 2>&1 | tail -12
 
+echo ">> N-body-sized point convolutions against an EGNN (GPU alone)"
+timeout 120 python3 bench/nbody.py --device cuda --repeats 50 --json "$out/nbody_cuda.json" 2>&1 | tail -4
+
 echo ">> emlp reference trainings (background) and CUDA tests"
 tasks=${TASKS:-o5 inertia lorentz}
 for task in $tasks; do

@@ -9,6 +9,11 @@ tensor W (rep_out.size, H.size, rep_in.size), so that
 
     K(x)[o, i] = Σ_h W[o, h, i] h[h],        B(h, f)[o] = Σ_{h,i} W[o, h, i] h[h] f[i].
 
+W is assembled in one operation: the non-zero entries of every triple's basis, flattened once at
+construction, make W one gather of θ and one scatter-add (:class:`groupkit.nn._assemble.
+CooOperator`), whatever the number of triples; only when those entries would far outnumber W's
+does it fall back to one einsum per triple and one index_put.
+
 Solving triples of summands keeps every solve small (a 72 → 72 SO(3) layer over an 80-dim H is
 27 solves of at most 5·5·5 unknowns), instead of one solve of the 5,184 × 80 Hom space.
 """
@@ -23,9 +28,16 @@ from torch import nn
 
 from groupkit import Rep, solve, tensor
 from groupkit.nn._fingerprint import attach_fingerprint
+from groupkit.nn._assemble import AssemblyCache, CooOperator
 from groupkit.solver import _summand_table
 
+from .contract import TwoStageContraction
+
 __all__ = ["BilinearWeight"]
+
+# One-operation (sparse) assembly while the triples' bases have at most this many non-zero
+# entries per entry of W (plus a constant); beyond, the per-triple einsums store less.
+_SPARSE_FILL = 8
 
 
 def _copies_index(offsets: list[int], size: int) -> np.ndarray:
@@ -45,33 +57,59 @@ class BilinearWeight(nn.Module):
         super().__init__()
         self.rep_h, self.rep_in, self.rep_out = rep_h, rep_in, rep_out
         self._specs: list[tuple[int, int, tuple[int, int, int, int]]] = []
-        dim = 0
-        i = 0
-        for S, s_off in _summand_table(rep_out):
-            for P, p_off in _summand_table(rep_h):
-                for R, r_off in _summand_table(rep_in):
+        dtype = dtype or torch.get_default_dtype()
+        n_h, n_in = rep_h.size, rep_in.size
+        triples, dim, nnz = [], 0, 0
+        typed = []  # (Q4, i_s, i_p, i_r, start) for the two-stage contraction
+        for i_s, (S, s_off) in enumerate(_summand_table(rep_out)):
+            for i_p, (P, p_off) in enumerate(_summand_table(rep_h)):
+                for i_r, (R, r_off) in enumerate(_summand_table(rep_in)):
                     Q = solve(tensor(P, R), S).dense()  # (S·P·R, k), orthonormal columns
                     k = Q.shape[1]
                     if k == 0:
                         continue
                     if np.iscomplexobj(Q):
                         raise ValueError("implicit kernels support real groups only.")
-                    Qt = torch.as_tensor(Q.reshape(S.size, P.size, R.size, k))
-                    self.register_buffer(f"Q{i}", Qt, persistent=False)
-                    # Flat positions in W of this triple's entries, in the einsum's
-                    # (b, s, c, p, a, r) order, so forward needs one index_put for all triples.
-                    o = _copies_index(s_off, S.size)[:, :, None, None, None, None]
-                    h = _copies_index(p_off, P.size)[None, None, :, :, None, None]
-                    r = _copies_index(r_off, R.size)[None, None, None, None, :, :]
-                    pos = (o * rep_h.size + h) * rep_in.size + r
-                    self.register_buffer(f"pos{i}", torch.as_tensor(pos.ravel()),
-                                         persistent=False)
+                    Q4 = Q.reshape(S.size, P.size, R.size, k)
                     shape = (len(s_off), len(p_off), len(r_off), k)
-                    self._specs.append((i, dim, shape))
+                    triples.append((Q4, s_off, p_off, r_off, dim, shape))
+                    typed.append((Q4, i_s, i_p, i_r, dim))
+                    nnz += int(np.count_nonzero(Q4)) * math.prod(shape[:3])
                     dim += math.prod(shape)
-                    i += 1
         self.dim = dim
-        self.weight = nn.Parameter(torch.empty(dim, dtype=dtype or torch.get_default_dtype()))
+        size = rep_out.size * n_h * n_in
+        self.mode = "sparse" if nnz <= _SPARSE_FILL * size + (1 << 16) else "triples"
+        if self.mode == "sparse":
+            rows, cols, vals = [], [], []
+            for Q4, s_off, p_off, r_off, start, (b, c, a, k) in triples:
+                s, p, r, kk = np.nonzero(Q4)
+                o = _copies_index(s_off, Q4.shape[0])[:, s]  # (b, nnz): rows of W
+                h = _copies_index(p_off, Q4.shape[1])[:, p]  # (c, nnz)
+                i = _copies_index(r_off, Q4.shape[2])[:, r]  # (a, nnz)
+                rows.append(((o[:, None, None] * n_h + h[None, :, None]) * n_in
+                             + i[None, None, :]).ravel())
+                copy = np.arange(b * c * a).reshape(b, c, a)[..., None]
+                cols.append((start + copy * k + kk).ravel())
+                vals.append(np.broadcast_to(Q4[s, p, r, kk], (b, c, a, len(s))).ravel())
+            cat = (lambda xs, t: np.concatenate(xs) if xs else np.zeros(0, t))  # noqa: E731
+            self.assembly = CooOperator(cat(rows, np.int64), cat(cols, np.int64),
+                                        cat(vals, np.float64), size, dim, dtype=dtype)
+        else:
+            for i, (Q4, s_off, p_off, r_off, start, shape) in enumerate(triples):
+                self.register_buffer(f"Q{i}", torch.as_tensor(Q4), persistent=False)
+                # Flat positions in W of this triple's entries, in the einsum's
+                # (b, s, c, p, a, r) order, so forward needs one index_put for all triples.
+                o = _copies_index(s_off, Q4.shape[0])[:, :, None, None, None, None]
+                h = _copies_index(p_off, Q4.shape[1])[None, None, :, :, None, None]
+                r = _copies_index(r_off, Q4.shape[2])[None, None, None, None, :, :]
+                pos = (o * n_h + h) * n_in + r
+                self.register_buffer(f"pos{i}", torch.as_tensor(pos.ravel()), persistent=False)
+                self._specs.append((i, start, shape))
+        self.contraction = TwoStageContraction(rep_h, rep_in, rep_out, typed, dtype=dtype)
+        # The two stages pay for their extra operations once they save half the multiply-adds.
+        self.two_stage = 2 * self.contraction.flops <= self.contraction.dense_flops
+        self._cache = AssemblyCache()
+        self.weight = nn.Parameter(torch.empty(dim, dtype=dtype))
         self.reset_parameters()
         attach_fingerprint(self)  # state dicts carry (and check) the basis they were saved with
 
@@ -81,7 +119,35 @@ class BilinearWeight(nn.Module):
             self.weight.normal_(0.0, math.sqrt(self.rep_out.size / max(self.dim, 1)))
 
     def forward(self) -> torch.Tensor:
+        return self._cache.get("W", self.weight, self._assemble)
+
+    def _apply(self, fn, *args, **kwargs):
+        self._cache.clear()
+        return super()._apply(fn, *args, **kwargs)
+
+    def input_permutations(self) -> tuple[torch.Tensor, torch.Tensor] | None:
+        """(perm_h, perm_in) that :meth:`apply` expects T's axes in (type-major), or None when
+        it takes them in the representations' own order."""
+        if not self.two_stage:
+            return None
+        return self.contraction.perm_h, self.contraction.perm_in
+
+    def apply(self, T: torch.Tensor) -> torch.Tensor:
+        """out (N, rep_out.size) with out[n, o] = Σ_{h,i} W[o, h, i] T[n, h, i], for T (N, H, in)
+        with axes permuted by :meth:`input_permutations` (when not None). Uses the two-stage
+        contraction (:mod:`kernels.contract`) when it is cheaper, else one GEMM with W."""
+        if self.two_stage:
+            return self.contraction(T, self.weight)
+        if not isinstance(T, torch.Tensor):
+            T = torch.cat(list(T), dim=1)
+        W = self()
+        return T.reshape(T.shape[0], -1) @ W.reshape(W.shape[0], -1).T
+
+    def _assemble(self) -> torch.Tensor:
         theta = self.weight
+        if self.mode == "sparse":
+            return self.assembly(theta).view(self.rep_out.size, self.rep_h.size,
+                                             self.rep_in.size)
         vals, positions = [], []
         for i, start, (b, c, a, k) in self._specs:
             th = theta[start:start + b * c * a * k].reshape(b, c, a, k)

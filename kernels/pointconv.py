@@ -15,8 +15,9 @@ the sum over the neighbours of i is taken *before* W is applied:
     T_i = Σ_{j → i} h(x_ij) ⊗ f_j   (N, H, in),      out_i = W · vec(T_i)   (one GEMM).
 
 * ``method="padded"`` (the default, also "auto"): the targets are bucketed by degree
-  (1, 2, 3–4, 5–8, …); in each bucket the neighbours are laid out in an (n_b, max_degree_b)
-  table and T is one batched matrix product. Padding at most doubles the edge storage, and
+  (1, 2, 3–4, 5–8, …); in each bucket the neighbours are gathered into an (n_b, width_b) table
+  and T is one batched matrix product; the buckets' T are concatenated (nodes in bucket order)
+  and the outputs put back in node order at the end. Padding at most doubles the edge storage, and
   k-NN graphs (every degree equal, edges sorted by target) need no copy at all. Memory
   O(E · (H + in) + N · H · in).
 * ``method="scatter"``: T accumulates h ⊗ f over chunks of edges with ``index_add_``. Memory
@@ -127,7 +128,15 @@ class PointConv(nn.Module):
         return edge_index
 
     # -- aggregation --------------------------------------------------------------------------
-    def _padded(self, h, features, src, tgt, deg, n):
+    def _padded(self, h, features, src, tgt, deg, n, h_sizes=None):
+        """T (N, H, in) and the node order it is in (None: the nodes' own order). With
+        ``h_sizes``, T comes as a list of its row blocks of those sizes (one per hidden type,
+        for the two-stage contraction), each its own product, so no split of T is needed."""
+        def outer(hp, fp):  # Σ over the padded neighbours of h ⊗ f, whole or per row block
+            if h_sizes is None:
+                return torch.bmm(hp.transpose(1, 2), fp)
+            return [torch.bmm(x.transpose(1, 2), fp) for x in hp.split(h_sizes, dim=2)]
+
         E, H = h.shape
         c_in = features.shape[1]
         max_deg = int(deg.max())
@@ -135,34 +144,41 @@ class PointConv(nn.Module):
         if sorted_ and E == n * max_deg:  # regular (k-NN) graph in target order: a view
             hp = h.reshape(n, max_deg, H)
             fp = features[src].reshape(n, max_deg, c_in)
-            return torch.bmm(hp.transpose(1, 2), fp)  # (N, H, in)
+            return outer(hp, fp), None  # (N, H, in)
         if not sorted_:
             perm = torch.argsort(tgt, stable=True)
             src, tgt, h = src[perm], tgt[perm], h[perm]
         start = torch.cumsum(deg, 0) - deg
-        slot = torch.arange(E, device=h.device) - start[tgt]
-        # Bucket the targets by degree (1, 2, 3–4, 5–8, …) so that padding wastes < 2×.
-        bucket = torch.where(deg > 0, torch.ceil(torch.log2(deg.clamp_min(1).double())).long(),
-                             torch.full_like(deg, -1))
-        edge_bucket = bucket[tgt]
-        T = None
-        for b in torch.unique(bucket).tolist():
-            if b < 0:
+        # Bucket the targets by degree (0, 1, 2, 3–4, 5–8, …) so that padding wastes < 2×; the
+        # nodes are visited bucket by bucket and T comes out in that order (one cat, no
+        # full-size scatter per bucket); the caller puts the outputs back in node order.
+        bucket = torch.ceil(torch.log2(deg.clamp_min(1).double())).long() + (deg > 0).long()
+        order = torch.argsort(bucket, stable=True)
+        counts = torch.bincount(bucket, minlength=1).tolist()
+        # gathers from tables with one appended zero row: index E means "no edge here"
+        h_ext = torch.cat([h, h.new_zeros(1, H)])
+        f_ext = torch.cat([features.index_select(0, src), features.new_zeros(1, c_in)])
+        blocks, at = [], 0
+        for b, count in enumerate(counts):
+            if count == 0:
                 continue
-            nodes = (bucket == b).nonzero(as_tuple=True)[0]
-            local = torch.full((n,), -1, dtype=torch.long, device=h.device)
-            local[nodes] = torch.arange(len(nodes), device=h.device)
-            e = (edge_bucket == b).nonzero(as_tuple=True)[0]
-            rows, cols = local[tgt[e]], slot[e]
-            width = int(deg[nodes].max())
-            hp = h.new_zeros(len(nodes), width, H).index_put((rows, cols), h[e])
-            fp = features.new_zeros(len(nodes), width, c_in).index_put(
-                (rows, cols), features[src[e]])
-            Tb = torch.bmm(hp.transpose(1, 2), fp)
-            if len(nodes) == n:
-                return Tb
-            T = (h.new_zeros(n, H, c_in) if T is None else T).index_put((nodes,), Tb)
-        return T
+            nodes = order[at:at + count]
+            at += count
+            if b == 0:  # isolated points: no message
+                blocks.append(h.new_zeros(count, H, c_in) if h_sizes is None else
+                              [h.new_zeros(count, m, c_in) for m in h_sizes])
+                continue
+            width = min(2 ** (b - 1), max_deg)
+            k = torch.arange(width, device=h.device)
+            idx = start[nodes, None] + k
+            idx = torch.where(k < deg[nodes, None], idx, torch.full_like(idx, E))
+            hp, fp = h_ext[idx], f_ext[idx]  # (count, width, H), (count, width, in)
+            blocks.append(outer(hp, fp))
+        if len(blocks) == 1:
+            return blocks[0], order
+        if h_sizes is None:
+            return torch.cat(blocks), order
+        return [torch.cat(parts) for parts in zip(*blocks)], order
 
     def _scatter(self, h, features, src, tgt, n):
         E, H = h.shape
@@ -177,17 +193,26 @@ class PointConv(nn.Module):
     def message(self, features, pos, edge_index, edge_attr=None) -> torch.Tensor:
         """A_i Σ_{j → i} K(x_j − x_i, e_ij) f_j, shape (N, rep_out.size)."""
         n, E = features.shape[0], edge_index.shape[1]
-        W = self.kernel.weight()  # (out, H, in)
         if E == 0:
-            return features.new_zeros(n, self.rep_out.size) + 0 * W.sum()
+            return features.new_zeros(n, self.rep_out.size) + 0 * self.kernel.bilinear.weight.sum()
         src, tgt = edge_index[0], edge_index[1]
         h = self.kernel.hidden_features(pos[src] - pos[tgt], edge_attr)  # (E, H)
+        bil = self.kernel.bilinear
+        perms = bil.input_permutations()
+        if perms is not None:  # the two-stage contraction takes type-major coordinates
+            h, features = h.index_select(1, perms[0]), features.index_select(1, perms[1])
         deg = torch.bincount(tgt, minlength=n)
+        order = None
         if self.method in ("auto", "padded"):
-            T = self._padded(h, features, src, tgt, deg, n)
+            h_sizes = None if perms is None else bil.contraction.row_block_sizes()
+            T, order = self._padded(h, features, src, tgt, deg, n, h_sizes)
         else:
             T = self._scatter(h, features, src, tgt, n)
-        out = T.reshape(n, -1) @ W.reshape(W.shape[0], -1).T
+        out = bil.apply(T)
+        if order is not None:  # rows of T were in bucket order
+            inv = torch.empty_like(order)
+            inv[order] = torch.arange(n, device=order.device)
+            out = out.index_select(0, inv)
         if self.aggregation == "mean":
             out = out / deg.clamp_min(1).to(out.dtype)[:, None]
         elif self.avg_degree is not None:

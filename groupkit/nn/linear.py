@@ -1,12 +1,21 @@
 """Equivariant linear layers in PyTorch, assembled from compact solved bases.
 
 A layer holds one learnable coefficient per basis element. Each forward assembles
-W = Σ_k θ_k Q_k block by block (see :class:`groupkit.EquivariantBasis`): the coordinates are
-grouped by summand type, every (output type, input type) block is one small matmul of θ with the
-pair basis (or a gather of θ for large orbit bases), the blocks are concatenated, and one
-permutation puts rows and columns back in the representation's order — never a dense
-(out·in, dim) basis. The bases are non-persistent buffers: ``state_dict`` holds only θ and the
-bias coefficients, and a reloaded model rebuilds its bases from the solver's cache.
+W = Σ_k θ_k Q_k from the compact basis (see :class:`groupkit.EquivariantBasis`), never from a
+dense (out·in, dim) basis:
+
+* ``"sparse"`` (the usual case): the basis's non-zero entries, flattened once at construction,
+  make W one gather of θ and one scatter-add (:mod:`groupkit.nn._assemble`); the backward is the
+  same two operations. A few kernels per layer, whatever the number of summand types.
+* ``"dense"``: tiny bases (out·in·dim ≤ 65,536) as one dense (out·in, dim) matrix, one matmul.
+* ``"blocks"``: bases whose non-zero entries would far outnumber W's (large multiplicities of
+  summand pairs with many basis maps) keep the compact per-block form: one small matmul of θ with
+  each pair basis, the blocks concatenated, one permutation back to the representation's order.
+
+With autograd off (``torch.no_grad``, ``torch.inference_mode``) the assembled W and bias are
+cached and rebuilt only when the parameters change. The bases are non-persistent buffers:
+``state_dict`` holds only θ and the bias coefficients, and a reloaded model rebuilds its bases
+from the solver's cache.
 """
 
 from __future__ import annotations
@@ -23,6 +32,7 @@ from ..reps import Rep, Scalar
 from ..solver import solve
 from ._checks import warn_if_no_weights
 from ._fingerprint import attach_fingerprint
+from ._assemble import AssemblyCache, CooOperator
 from ._layout import complex_dtype_of, real_view, summand_types, type_major_permutation
 
 __all__ = ["EquivariantLinear", "BasisAssembler", "check_input"]
@@ -30,6 +40,10 @@ __all__ = ["EquivariantLinear", "BasisAssembler", "check_input"]
 # Orbit (sparse) pair bases with more entries than this are assembled by a gather of θ rather
 # than a dense matmul with the pair basis.
 _GATHER_ABOVE = 4096
+# The sparse (one scatter) assembly is used while the basis has at most this many non-zero
+# entries per entry of W (plus a constant); beyond, the per-block matmuls store and compute less.
+_SPARSE_FILL = 4
+_SPARSE_SLACK = 1 << 16
 
 
 def check_input(x, rep: Rep, module: nn.Module, name: str = "x",
@@ -67,17 +81,41 @@ def check_input(x, rep: Rep, module: nn.Module, name: str = "x",
 
 class BasisAssembler(nn.Module):
     """Turns a flat coefficient vector θ (dim,) into the weight matrix W (out, in) of an
-    :class:`~groupkit.EquivariantBasis`. Holds the pair bases as non-persistent buffers (complex
-    ones as real pairs, so that ``.to(dtype)`` is safe)."""
+    :class:`~groupkit.EquivariantBasis`. Holds the basis as non-persistent buffers (complex
+    values as real pairs, so that ``.to(dtype)`` is safe), with float64 masters.
+
+    ``mode`` (default ``"auto"``): ``"sparse"`` (one gather + one scatter-add), ``"dense"`` (one
+    matmul with the dense basis; tiny bases) or ``"blocks"`` (one small matmul per pair of
+    summand types); "auto" picks dense for tiny bases, sparse unless the basis has more than
+    about four non-zero entries per entry of W, else blocks. All give the same W."""
 
     def __init__(self, basis: EquivariantBasis, *, dtype: torch.dtype | None = None,
-                 device=None):
+                 device=None, mode: str = "auto"):
         super().__init__()
+        if mode not in ("auto", "sparse", "dense", "blocks"):
+            raise ValueError(f"mode must be 'auto', 'sparse', 'dense' or 'blocks'; got {mode!r}.")
         dtype = dtype or torch.get_default_dtype()
         self.n_out, self.n_in = basis.rep_out.size, basis.rep_in.size
         self.dim = basis.dim
         self.is_complex = basis.is_complex
         self._masters: dict[str, np.ndarray] = {}
+        n = self.n_out * self.n_in
+        nnz = sum(blk.multiplicity[0] * blk.multiplicity[1] * (
+            blk.pair.Q.nnz if scipy.sparse.issparse(blk.pair.Q)
+            else int(np.count_nonzero(blk.pair.Q))) for blk in basis.blocks)
+        if mode == "auto":
+            mode = "sparse" if nnz <= _SPARSE_FILL * n + _SPARSE_SLACK else "blocks"
+        if mode in ("sparse", "dense"):
+            rows, cols, vals = basis._coo()
+            self.op = CooOperator(rows, cols, vals.astype(basis.dtype), n, self.dim,
+                                  dtype=dtype, device=device,
+                                  force="dense" if mode == "dense" else None)
+            self.mode = self.op.kind
+        else:
+            self.mode = "blocks"
+            self._init_blocks(basis, dtype, device)
+
+    def _init_blocks(self, basis: EquivariantBasis, dtype, device) -> None:
         out_types, in_types = summand_types(basis.rep_out), summand_types(basis.rep_in)
         self._row_sizes = [t.copies * t.size for t in out_types]
         self._col_sizes = [t.copies * t.size for t in in_types]
@@ -154,6 +192,8 @@ class BasisAssembler(nn.Module):
         """θ (dim,) → W (out, in), in θ's dtype (complex when the basis is complex)."""
         if self.is_complex and not theta.dtype.is_complex:
             theta = theta.to(complex_dtype_of(theta.dtype))
+        if self.mode != "blocks":
+            return self.op(theta).view(self.n_out, self.n_in)
         rows = []
         for j in range(self.n_row_types):
             cols = []
@@ -212,6 +252,7 @@ class EquivariantLinear(nn.Module):
             self.bias = nn.Parameter(torch.zeros(bshape, **factory))
         else:
             self.register_parameter("bias", None)
+        self._cache = AssemblyCache()
         self.reset_parameters()
         attach_fingerprint(self)  # state dicts carry (and check) the basis they were saved with
         warn_if_no_weights(self)
@@ -231,28 +272,32 @@ class EquivariantLinear(nn.Module):
         return torch.view_as_complex(p) if is_complex else p
 
     def weight_matrix(self) -> torch.Tensor:
-        """The current W, shape (rep_out.size, rep_in.size)."""
-        return self.assembler(self._coeffs(self.weight, self.assembler.is_complex))
+        """The current W, shape (rep_out.size, rep_in.size). Cached while autograd is off
+        (``torch.no_grad``/``inference_mode``) until the coefficients change."""
+        return self._cache.get("weight", self.weight, lambda: self.assembler(
+            self._coeffs(self.weight, self.assembler.is_complex)))
 
     def bias_vector(self) -> torch.Tensor | None:
-        """The current bias, shape (rep_out.size,), or None."""
+        """The current bias, shape (rep_out.size,), or None (cached as ``weight_matrix``)."""
         if self.bias is None:
             return None
-        return self.bias_assembler(
-            self._coeffs(self.bias, self.bias_assembler.is_complex)).reshape(-1)
+        return self._cache.get("bias", self.bias, lambda: self.bias_assembler(
+            self._coeffs(self.bias, self.bias_assembler.is_complex)).reshape(-1))
+
+    def _apply(self, fn, *args, **kwargs):
+        self._cache.clear()  # a cast or move rebuilds the bases; drop what was built from them
+        return super()._apply(fn, *args, **kwargs)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_input(x, self.rep_in, self, ref=self.weight, size=self._size_in)
-        W = self.weight_matrix()
+        W, b = self.weight_matrix(), self.bias_vector()
         if W.dtype.is_complex and not x.dtype.is_complex:
             x = x.to(W.dtype)
         elif x.dtype.is_complex and not W.dtype.is_complex:
             W = W.to(x.dtype)
-        y = x @ W.T
-        if self.bias is not None:
-            b = self.bias_vector()
-            y = y + (b.to(y.dtype) if b.dtype != y.dtype else b)
-        return y
+        if b is not None and b.dtype != x.dtype:
+            b = b.to(x.dtype)
+        return nn.functional.linear(x, W, b)  # one addmm for x Wᵀ + b
 
     def extra_repr(self) -> str:
         return f"{self.rep_in} → {self.rep_out}, dim={self.assembler.dim}"

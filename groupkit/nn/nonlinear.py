@@ -98,15 +98,19 @@ class GatedNonlinearity(nn.Module):
             raise ValueError(f"GatedNonlinearity: the last dimension must be {self._size_in} "
                              f"({self.rep_in}); got shape {tuple(x.shape)}.")
         if self._fast and not x.is_complex():
+            # One split (its backward is one cat) instead of one slice per run, whose backward
+            # would zero-fill a full-size gradient for every run.
+            sizes = [r[2] if r[0] == "s" else r[2] * r[3] for r in self._runs]
+            sizes += [r[2] for r in self._runs if r[0] == "g"]
+            parts = x.split(sizes, dim=-1)
+            gates = iter(parts[len(self._runs):])
             pieces = []
-            for run in self._runs:
+            for run, v in zip(self._runs, parts):
                 if run[0] == "s":
-                    pieces.append(nn.functional.silu(x[..., run[1]:run[1] + run[2]]))
+                    pieces.append(nn.functional.silu(v))
                 else:
-                    _, start, copies, size, gate = run
-                    v = x[..., start:start + copies * size].unflatten(-1, (copies, size))
-                    g = torch.sigmoid(x[..., gate:gate + copies]).unsqueeze(-1)
-                    pieces.append((v * g).flatten(-2))
+                    g = torch.sigmoid(next(gates)).unsqueeze(-1)
+                    pieces.append((v.unflatten(-1, (run[2], run[3])) * g).flatten(-2))
             return pieces[0] if len(pieces) == 1 else torch.cat(pieces, dim=-1)
         values = x[..., :self._size_out]
         gates = x[..., self.gate_index]

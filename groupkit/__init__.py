@@ -12,14 +12,14 @@ from .catalogue import (
     from_permutations, from_sympy,
 )
 from ._numeric import AmbiguousRankWarning, SolverError
-from .groups import DirectProduct, Group, GroupError
+from .groups import ApproximateGroupWarning, DirectProduct, Group, GroupError
 from .reps import Alt, Rep, RepError, Scalar, Sym, T, UserRep, V, dual, direct_sum, hom, tensor
 from .solver import equivariant_basis, equivariant_projector, solve
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "Group", "DirectProduct", "GroupError",
+    "Group", "DirectProduct", "GroupError", "ApproximateGroupWarning",
     "SO", "O", "SL", "GL", "SU", "U", "Sp", "Lorentz", "SO13p", "SO13", "S", "Z", "C", "D",
     "Trivial", "Tetrahedral", "Octahedral", "Icosahedral", "FullTetrahedral", "FullOctahedral",
     "FullIcosahedral", "RubiksCube", "from_permutations", "from_sympy",

@@ -19,6 +19,7 @@ True
 from __future__ import annotations
 
 import numpy as np
+import scipy.linalg
 
 from .groups import Group
 
@@ -39,6 +40,11 @@ def _normaliser_of_algebra(A: np.ndarray, rng) -> np.ndarray | None:
     m, d, _ = A.shape
     if m == 0:
         return np.zeros((d, d))
+    # Work in balanced coordinates (an exact diagonal similarity D): in badly scaled units the
+    # normaliser's null space would be resolved only to the scale's dynamic range.
+    acc = sum(np.abs(a) / max(np.abs(a).max(), 1e-300) for a in A)
+    _, (D, _) = scipy.linalg.matrix_balance(acc, permute=False, separate=True)
+    A = A * D[None, None, :] / D[None, :, None]
     norms = np.array([np.linalg.norm(a) for a in A])
     An = A / norms[:, None, None]
     basis = An.reshape(m, d * d).T                      # (d², m)
@@ -51,15 +57,28 @@ def _normaliser_of_algebra(A: np.ndarray, rng) -> np.ndarray | None:
     N = _null_space(np.concatenate(rows, axis=0))       # (d², k) normaliser basis
     if N.shape[1] == 0:
         return None
-    for _ in range(4):
-        c = rng.normal(size=N.shape[1])
-        H = (N @ c).reshape(d, d)
+    ad = np.concatenate(rows, axis=0)
+    best = None
+    for _ in range(6):
+        H = (N @ rng.normal(size=N.shape[1])).reshape(d, d)
         if not np.iscomplexobj(A):
             H = H.real
-        w, P = np.linalg.eig(H)
-        if np.all(np.isfinite(P)) and np.linalg.cond(P) < 1e6:
-            return H / max(np.abs(w).max(), 1e-300)
-    return None
+        # Its diagonal part, when that normalises 𝔤 too (triangular algebras in their own
+        # coordinates), has eigenvectors e_i: a perfectly conditioned grading.
+        Dg = np.diag(np.diag(H))
+        cands = [H]
+        if np.linalg.norm(ad @ Dg.ravel()) <= 1e-10 * max(np.linalg.norm(Dg), 1e-300) * m:
+            cands.insert(0, Dg)
+        for X in cands:
+            w, P = np.linalg.eig(X)
+            if not np.all(np.isfinite(P)) or not np.any(w):
+                continue
+            cond = np.linalg.cond(P)
+            if cond < 1e6 and (best is None or cond < best[0]):
+                best = (cond, X / np.abs(w).max())
+    if best is None:
+        return None
+    return best[1] * D[:, None] / D[None, :]   # back: D H_bal D⁻¹
 
 
 def normaliser_element(G: Group) -> np.ndarray | None:

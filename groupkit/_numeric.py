@@ -29,6 +29,7 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.linalg
 import scipy.sparse
 
 from . import _kernel
@@ -39,6 +40,7 @@ log = logging.getLogger("groupkit.solver")
 ZERO_TOL = _kernel.ZERO_TOL
 AMBIGUOUS_TOL = _kernel.AMBIGUOUS_TOL
 CHECK_TOL = 1e-8       # largest accepted relative residual of a returned map, per generator
+ACCURACY_TOL = 1e-9    # residual / σ_min (a bound on the subspace error) accepted at once
 DENSE_LIMIT = 4096     # largest number of unknowns solved with a dense eigen-decomposition
 SELECT_TOL = 1e-6      # pivot tuples within this (relative) of the target eigenvalue are kept
 
@@ -64,6 +66,13 @@ class _Attempt:
     largest_zero: float
     smallest_nonzero: float
     method: str
+    kappa: float = 1.0     # condition number of the change of basis the solve worked in
+
+    @property
+    def floor(self) -> float:
+        """Singular values below this are not trustworthy: a thousand roundings, amplified
+        by the conditioning of the change of basis."""
+        return 1e3 * np.finfo(float).eps * self.kappa
 
     @property
     def gap(self) -> float:
@@ -71,8 +80,13 @@ class _Attempt:
 
     @property
     def ambiguous(self) -> bool:
-        return (self.smallest_nonzero < _kernel.AMBIGUOUS_TOL
+        return (self.smallest_nonzero < max(_kernel.AMBIGUOUS_TOL, self.floor)
                 or self.gap < _kernel.MIN_GAP)
+
+
+def _kappa(P) -> float:
+    """Condition number of ⊗ P_f."""
+    return float(math.prod(np.linalg.cond(p) for p in P))
 
 
 def solve(c: Constraint, method: str = "auto") -> NumericSolution:
@@ -99,7 +113,7 @@ def solve(c: Constraint, method: str = "auto") -> NumericSolution:
             f"the Hom space has {N} unknowns and no generator could be diagonalised to reduce it; "
             f"the dense solver handles at most {DENSE_LIMIT}. Split the representation into "
             "smaller summands, or give the group a diagonalisable generator.")
-    fallback, problems = None, []
+    best, fallback, problems = None, None, []
     for name, run in runs:
         try:
             att = run()
@@ -111,12 +125,24 @@ def solve(c: Constraint, method: str = "auto") -> NumericSolution:
         if worst > CHECK_TOL:
             problems.append(f"{name}: a returned map has relative residual {worst:.1e}")
             continue
-        if not att.ambiguous:
+        if att.ambiguous:
+            problems.append(f"{name}: ambiguous rank (smallest non-zero singular value "
+                            f"{att.smallest_nonzero:.1e}, largest zero {att.largest_zero:.1e})")
+            if fallback is None:
+                fallback = (Q, att)
+            continue
+        # sin ∠(computed, true) ≤ residual / σ_min, and σ_min in the user's coordinates may be
+        # κ times smaller than in the solve's: accept at once when that bound is small, else
+        # keep the most accurate answer and let a better-conditioned method try.
+        sn = att.smallest_nonzero / att.kappa
+        bound = worst / sn if sn > 0 else math.inf
+        if bound <= ACCURACY_TOL:
             return NumericSolution(Q, att.gap, att.method)
-        problems.append(f"{name}: ambiguous rank (smallest non-zero singular value "
-                        f"{att.smallest_nonzero:.1e}, largest zero {att.largest_zero:.1e})")
-        if fallback is None:
-            fallback = (Q, att)
+        if best is None or bound < best[0]:
+            best = (bound, Q, att)
+    if best is not None:
+        _, Q, att = best
+        return NumericSolution(Q, att.gap, att.method)
     if fallback is None:
         raise SolverError("no method found a verified null space: " + "; ".join(problems)
                           + ". The generators may be too ill-conditioned in these coordinates; "
@@ -140,7 +166,9 @@ def _finish(c: Constraint, cb: Constraint, scales, att: _Attempt) -> tuple[np.nd
         return np.zeros((c.n, 0), dtype=complex if c.is_complex else float), 0.0
     if any(np.any(s != 1.0) for s in scales):
         Y = Generator(tuple(np.diag(s) for s in scales), lie=False).apply(Y, c.sizes)
-    Q = _orthonormal(Y, c.is_complex)
+        Q = _canonical_signs(_combine_orthonormal(Y))
+    else:
+        Q = _orthonormal(Y, c.is_complex)
     Yb = Q if cb is c else Generator(tuple(np.diag(1.0 / s) for s in scales), lie=False
                                      ).apply(Q, c.sizes)
     worst = float(cb.column_residuals(Yb).max())
@@ -156,6 +184,7 @@ class _Pivot:
     Pinv: tuple[np.ndarray, ...]
     selected: np.ndarray  # flat indices of the tuples near the pivot's null space
     offset: np.ndarray    # the pivot's eigenvalue minus its target on those tuples
+    excluded: float       # smallest relative |eigenvalue − target| among the other tuples
 
 
 def _diagonalize(m: np.ndarray):
@@ -189,23 +218,26 @@ def _best_pivot(c: Constraint) -> _Pivot | None:
         ws = [p[0] for p in parts]
         lam = _tuple_values(ws, g.lie)
         if g.lie:
-            scale = sum(np.abs(w).max() for w in ws)
+            rel = np.abs(lam) / max(sum(np.abs(w).max() for w in ws), 1e-300)
             off = lam
-            sel = np.flatnonzero(np.abs(off) <= SELECT_TOL * max(scale, 1e-300))
         else:
             off = lam - 1.0
-            sel = np.flatnonzero(np.abs(off) <= SELECT_TOL * np.maximum(1.0, np.abs(lam)))
+            rel = np.abs(off) / np.maximum(1.0, np.abs(lam))
+        keep = rel <= SELECT_TOL
+        sel = np.flatnonzero(keep)
         if best is None or len(sel) < len(best.selected):
+            excluded = float(rel[~keep].min()) if not keep.all() else math.inf
             best = _Pivot(gi, tuple(p[1] for p in parts), tuple(p[2] for p in parts), sel,
-                          off[sel])
+                          off[sel], excluded)
     return best
 
 
 def _solve_pivot(c: Constraint, piv: _Pivot) -> _Attempt:
     sizes, sel = c.sizes, piv.selected
     r0 = len(sel)
+    kappa = _kappa(piv.P)
     if r0 == 0:
-        return _Attempt(np.zeros((c.n, 0)), 0.0, math.inf, "pivot")
+        return _Attempt(np.zeros((c.n, 0)), 0.0, piv.excluded, "pivot", kappa)
     T = np.stack(np.unravel_index(sel, sizes), axis=1)  # (r0, F) selected index tuples
     strides = _strides(sizes)
     blocks = []
@@ -222,8 +254,8 @@ def _solve_pivot(c: Constraint, piv: _Pivot) -> _Attempt:
     Y = np.zeros((c.n, ker.Z.shape[1]), dtype=np.result_type(ker.Z, *piv.P))
     Y[sel] = ker.Z
     B = Generator(tuple(piv.P), lie=False).apply(Y, sizes)
-    return _Attempt(_orthonormal(B, c.is_complex), ker.largest_zero, ker.smallest_nonzero,
-                    "pivot")
+    return _Attempt(_orthonormal(B, c.is_complex), ker.largest_zero,
+                    min(ker.smallest_nonzero, piv.excluded), "pivot", kappa)
 
 
 def _strides(sizes) -> np.ndarray:
@@ -338,7 +370,7 @@ def _solve_graded(c: Constraint, scales) -> _Attempt:
         ker = _kernel.kernel([g.residual(B, c.sizes) / g.bound() for g in disc], B.shape[1])
         B = B @ ker.Z
         lz, sn = max(lz, ker.largest_zero), min(sn, ker.smallest_nonzero)
-    return _Attempt(B, lz, sn, "graded")
+    return _Attempt(B, lz, sn, "graded", _kappa(P))
 
 
 # -- dense fallback --------------------------------------------------------------------------
@@ -359,9 +391,9 @@ def _orthonormal(B: np.ndarray, is_complex: bool) -> np.ndarray:
     r = B.shape[1]
     if r == 0:
         return np.zeros((B.shape[0], 0), dtype=complex if is_complex else float)
-    if not is_complex:
-        B = np.concatenate([B.real, B.imag], axis=1) if np.iscomplexobj(B) else B
     B = B / np.maximum(np.linalg.norm(B, axis=0), 1e-300)
+    if not is_complex and np.iscomplexobj(B):
+        B = np.concatenate([B.real, B.imag], axis=1)
     if B.shape[1] == r:  # no real/imaginary doubling: a QR is enough
         Q, R = np.linalg.qr(B)
         d = np.abs(np.diag(R))
@@ -378,6 +410,16 @@ def _orthonormal(B: np.ndarray, is_complex: bool) -> np.ndarray:
     if s[r - 1] < 1e-13 * s[0]:
         raise SolverError("the solution's basis is numerically rank-deficient")
     return _canonical_signs(U[:, :r])
+
+
+def _combine_orthonormal(B: np.ndarray) -> np.ndarray:
+    """Orthonormalise the columns of B as Q = B R⁻¹ (twice, as in CholeskyQR2): each column of
+    Q is a combination of B's columns, so an entry of size 10⁻¹² (a basis in badly scaled units)
+    keeps its relative accuracy — a Householder QR would give it only absolute accuracy."""
+    for _ in range(2):
+        R = np.linalg.qr(B, mode="r")
+        B = scipy.linalg.solve_triangular(R.T, B.T, lower=True).T
+    return B
 
 
 def _canonical_signs(Q: np.ndarray) -> np.ndarray:

@@ -30,7 +30,7 @@ ZERO_TOL = 1e-11       # singular values (relative to each generator's norm) cou
 AMBIGUOUS_TOL = 1e-10  # a non-zero singular value below this makes the rank doubtful
 MIN_GAP = 1e3          # ... as does a ratio smallest non-zero / largest zero below this
 CANDIDATE_TOL = 1e-4   # Gram eigenvalues (σ² scale) shortlisted for the SVD stage
-DIRECT_SVD_WORK = 3e8  # rows·n² below which one SVD of the whole stack is cheaper and exact
+DIRECT_SVD_WORK = 2e7  # rows·n² below which one SVD of the whole stack is cheaper and exact
 
 
 @dataclass(frozen=True)
@@ -113,7 +113,7 @@ def _direct(blocks, n: int) -> Kernel:
                         for K in blocks], axis=0)
     if M.shape[0] == 0:
         return Kernel(np.eye(n, dtype=M.dtype), 0.0, math.inf)
-    _, s, vh = np.linalg.svd(M, full_matrices=True)
+    _, s, vh = np.linalg.svd(M, full_matrices=M.shape[0] < n)   # never the rows × rows U
     s = np.concatenate([s, np.zeros(n - len(s))])[::-1]     # ascending
     W = vh.conj().T[:, ::-1]
     r = int(np.sum(s <= ZERO_TOL))

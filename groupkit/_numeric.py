@@ -423,9 +423,11 @@ def _combine_orthonormal(B: np.ndarray) -> np.ndarray:
 
 
 def _canonical_signs(Q: np.ndarray) -> np.ndarray:
-    """Make the largest entry of each column positive real, so results are reproducible."""
+    """Make the largest entry of each column positive real, so results are reproducible; among
+    entries equal to rounding (±1/√6, ∓1/√6 …) the first one, so ties do not hang on noise."""
     if Q.shape[1] == 0:
         return Q
-    idx = np.argmax(np.abs(Q), axis=0)
+    a = np.abs(Q)
+    idx = np.argmax(a >= a.max(axis=0, keepdims=True) * (1 - 1e-9), axis=0)
     piv = Q[idx, np.arange(Q.shape[1])]
     return Q * (np.abs(piv) / piv)[None, :]

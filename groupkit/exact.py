@@ -14,7 +14,7 @@ rational (the icosahedral group, D(5), SU(n)) raise :class:`ExactSolveError`.
 
 >>> from groupkit import SO, V, Scalar, equivariant_basis
 >>> equivariant_basis(V(SO(3))**2, V(SO(3)), exact=True).T
-Matrix([[0, 0, 0, 0, 0, -1, 0, 1, 0, 0, 0, 1, 0, 0, 0, -1, 0, 0, 0, -1, 0, 1, 0, 0, 0, 0, 0]])
+Matrix([[0, 0, 0, 0, 0, 1, 0, -1, 0, 0, 0, -1, 0, 0, 0, 1, 0, 0, 0, 1, 0, -1, 0, 0, 0, 0, 0]])
 """
 
 from __future__ import annotations

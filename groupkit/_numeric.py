@@ -23,6 +23,7 @@ is clear the best answer is returned with an :class:`AmbiguousRankWarning` that 
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import warnings
@@ -84,6 +85,17 @@ class _Attempt:
                 or self.gap < _kernel.MIN_GAP)
 
 
+def _discrete_kappa(c: Constraint) -> float:
+    """max over discrete generators and factors of cond(M_f)/10: a discrete generator given in
+    ill-conditioned coordinates carries rounding errors ε·cond(M_f) relative to its constraint,
+    so singular values below that cannot be told from zero."""
+    k = 1.0
+    for g in c.generators:
+        if not g.lie:
+            k = max(k, max(np.linalg.cond(m) for m in g.mats) / 10)
+    return k
+
+
 def _kappa(P) -> float:
     """Condition number of ⊗ P_f."""
     return float(math.prod(np.linalg.cond(p) for p in P))
@@ -96,6 +108,7 @@ def solve(c: Constraint, method: str = "auto") -> NumericSolution:
     if not c.generators:
         return NumericSolution(np.eye(N, dtype=dtype), math.inf, "trivial")
     cb, scales = c.balanced()
+    base = _discrete_kappa(cb)
     runs = []
     if method in ("auto", "pivot"):
         piv = _best_pivot(cb)
@@ -117,6 +130,7 @@ def solve(c: Constraint, method: str = "auto") -> NumericSolution:
     for name, run in runs:
         try:
             att = run()
+            att = dataclasses.replace(att, kappa=max(att.kappa, base))
         except SolverError as e:
             problems.append(f"{name}: {e}")
             log.debug("%s failed: %s", name, e)
@@ -342,6 +356,10 @@ def _solve_graded(c: Constraint, scales) -> _Attempt:
         raise SolverError("the grading element is not diagonalisable on every factor")
     P = tuple(p[1] for p in parts)
     Pinv = tuple(p[2] for p in parts)
+    # Weights equal in exact arithmetic must land in one block (splitting one loses solutions;
+    # merging two costs only time): merge within 1e-6, which must dwarf the eigenvalue errors.
+    if 1e3 * np.finfo(float).eps * max(np.linalg.cond(p) for p in P) > 1e-7:
+        raise SolverError("the grading's eigenvectors are too ill-conditioned to split by weight")
     weights = _tuple_values([p[0] for p in parts], lie=True)
     scale = sum(np.abs(p[0]).max() for p in parts)
     lie = [g for g in c.generators if g.lie]
@@ -350,7 +368,7 @@ def _solve_graded(c: Constraint, scales) -> _Attempt:
     bounds = [Generator(tuple(m), True).bound() for m in gens]
     strides = _strides(c.sizes)
     cols, kers = [], []
-    for sel in _weight_blocks(weights, 1e-8 * max(scale, 1e-300)):
+    for sel in _weight_blocks(weights, 1e-6 * max(scale, 1e-300)):
         sel = np.sort(sel)
         T = np.stack(np.unravel_index(sel, c.sizes), axis=1)
         blocks = [_lie_columns(m, T, sel, strides, c.n) / b for m, b in zip(gens, bounds)]

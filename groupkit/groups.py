@@ -347,8 +347,9 @@ MAX_ORDER = 120         # largest generator order looked for
 
 
 def _check_invertible(g: np.ndarray, i: int) -> None:
-    """Invertible judged by the inverse itself: finite, and g g⁻¹ = I to working precision.
-    A determinant-one generator like diag(1e5, 1e-5) is fine; a singular one is not."""
+    """Invertible judged by the inverse itself: it must exist and be finite, and the condition
+    number ‖g‖‖g⁻¹‖ must stay below 1e14 (a singular matrix in floating point reaches 1e16).
+    A determinant-one generator like diag(1e5, 1e-5) (condition 1e10) is fine."""
     try:
         with np.errstate(all="ignore"):
             inv = np.linalg.inv(g)
@@ -356,7 +357,7 @@ def _check_invertible(g: np.ndarray, i: int) -> None:
         cond = np.linalg.norm(g, 2) * np.linalg.norm(inv, 2) if ok else np.inf
     except np.linalg.LinAlgError:
         ok, cond = False, np.inf
-    if not ok or cond > 1e13 or np.abs(g @ inv - np.eye(len(g))).max() > 1e-6:
+    if not ok or cond > 1e14:
         raise GroupError(
             f"discrete_generators[{i}] is not invertible (condition number {cond:.1e}, "
             f"determinant {np.linalg.det(g):.2e}); group elements must be invertible matrices.")

@@ -195,6 +195,14 @@ def test_four_digit_rotation_warns_and_snaps_to_sqrt3():
     assert G.is_finite and G.discrete_generators[0][1, 0] == np.sqrt(3) / 2
 
 
+def test_rotation_by_a_rounded_angle_warns_and_snaps():
+    a = 1.0472   # π/3 to four digits: orthogonal, but of infinite order
+    r = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
+    with pytest.warns(gk.groups.ApproximateGroupWarning, match="g\\^6 = I only to rounding"):
+        gk.Group([r])
+    assert gk.Group.from_approximate([r]) == gk.C(6)
+
+
 def test_exact_library_groups_do_not_warn():
     for G in (gk.D(6), gk.C(7), gk.Icosahedral(), gk.Lorentz(), gk.SU(3), gk.Sp(2)):
         assert G.d > 0   # filterwarnings = error: any warning fails here

@@ -12,7 +12,7 @@ from .catalogue import (
     from_permutations, from_sympy,
 )
 from ._numeric import AmbiguousRankWarning, SolverError
-from .groups import DirectProduct, Group, GroupError
+from .groups import ApproximateGroupWarning, DirectProduct, Group, GroupError
 from .reps import Alt, Rep, RepError, Scalar, Sym, T, UserRep, V, dual, direct_sum, hom, tensor
 from .solver import equivariant_basis, equivariant_projector, solve
 from .finite import A, PSL, Q8, Character, CharacterTable, character, characters, inner
@@ -27,7 +27,7 @@ from ._version import __version__
 
 __all__ = [
     "__version__",
-    "Group", "DirectProduct", "GroupError",
+    "Group", "DirectProduct", "GroupError", "ApproximateGroupWarning",
     "SO", "O", "SL", "GL", "SU", "U", "Sp", "Lorentz", "SO13p", "SO13", "S", "Z", "C", "D",
     "Trivial", "Tetrahedral", "Octahedral", "Icosahedral", "FullTetrahedral", "FullOctahedral",
     "FullIcosahedral", "RubiksCube", "from_permutations", "from_sympy",

@@ -4,14 +4,22 @@ For a representation U = F_1 ⊗ … ⊗ F_n (the Hom space S ⊗ R* of a pair o
 generator h acts by ⊗_f ρ_f(h) and a Lie-algebra generator A by Σ_f I ⊗ … ⊗ dρ_f(A) ⊗ … ⊗ I.
 We keep only the small factor matrices and apply them axis by axis: vec(A W Bᵀ) = (A ⊗ B) vec(W)
 is two small products, never an N × N Kronecker matrix.
+
+Units and coordinates must not change an answer, so the numeric solver never works on the
+constraint as written. :meth:`Constraint.balanced` applies one diagonal similarity per tensor
+factor (powers of two, so it is exact) that evens out the sizes of the generators' entries — a
+group written in metres and kilometres, or with c = 10⁴, becomes the same problem as in natural
+units — and every generator is measured against its own norm (:meth:`Generator.bound`), so a Lie
+generator scaled by 10⁻⁶ counts as much as one of size 1.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
+import scipy.linalg
 
 from .reps import Rep
 
@@ -44,6 +52,18 @@ class Generator:
         Y = self.apply(X, sizes)
         return Y if self.lie else Y - X
 
+    def bound(self) -> float:
+        """Upper bound on the spectral norm of this generator's constraint on U:
+        Σ_f ‖M_f‖ for a Lie element, Π_f ‖M_f‖ + 1 for a discrete one (⊗ M_f − I).
+        Residuals and ranks are measured relative to it, so each generator is judged on its
+        own scale."""
+        norms = [np.linalg.norm(m, 2) if m.size else 0.0 for m in self.mats]
+        return float(sum(norms)) if self.lie else float(math.prod(norms)) + 1.0
+
+    def similar(self, left: tuple[np.ndarray, ...], right: tuple[np.ndarray, ...]) -> "Generator":
+        """The generator in other coordinates: factor matrices L_f M_f R_f (R_f = L_f⁻¹)."""
+        return Generator(tuple(a @ m @ b for m, a, b in zip(self.mats, left, right)), self.lie)
+
 
 def _is_identity(m: np.ndarray) -> bool:
     return m.shape[0] == m.shape[1] and np.array_equal(m, np.eye(m.shape[0]))
@@ -51,11 +71,16 @@ def _is_identity(m: np.ndarray) -> bool:
 
 @dataclass(frozen=True)
 class Constraint:
-    """All constraints on vec(W) ∈ U = ⊗ factors, for the generators of U's group."""
+    """All constraints on vec(W) ∈ U = ⊗ factors, for the generators of U's group.
+
+    ``rep`` (optional) is the representation U the constraint came from; the numeric solver asks
+    it for a grading (:mod:`groupkit._grading`) when no generator is diagonalisable.
+    """
 
     sizes: tuple[int, ...]
     generators: tuple[Generator, ...]
     is_complex: bool
+    rep: Rep | None = field(default=None, compare=False, repr=False)
 
     @property
     def n(self) -> int:
@@ -77,11 +102,54 @@ class Constraint:
                 if any(np.any(m) for m in mats):
                     gens.append(Generator(mats, lie=True))
         is_complex = bool(U.is_complex or any(np.iscomplexobj(m) for g in gens for m in g.mats))
-        return cls(sizes, tuple(gens), is_complex)
+        return cls(sizes, tuple(gens), is_complex, U)
 
     def residual_norm(self, X: np.ndarray) -> float:
-        """max over generators of ‖C X‖_F / max(‖X‖_F, tiny)."""
+        """max over generators of ‖C_g X‖_F / (bound_g · ‖X‖_F): the relative residual."""
         if X.shape[1] == 0 or not self.generators:
             return 0.0
         nx = max(np.linalg.norm(X), 1e-300)
-        return max(np.linalg.norm(g.residual(X, self.sizes)) for g in self.generators) / nx
+        return max(np.linalg.norm(g.residual(X, self.sizes)) / g.bound() for g in self.generators
+                   ) / nx
+
+    def column_residuals(self, X: np.ndarray) -> np.ndarray:
+        """Per column of X, the largest relative residual ‖C_g x‖ / (bound_g ‖x‖) over g."""
+        out = np.zeros(X.shape[1])
+        if X.shape[1] == 0:
+            return out
+        nx = np.maximum(np.linalg.norm(X, axis=0), 1e-300)
+        for g in self.generators:
+            out = np.maximum(out, np.linalg.norm(g.residual(X, self.sizes), axis=0)
+                             / (g.bound() * nx))
+        return out
+
+    def balanced(self) -> tuple["Constraint", tuple[np.ndarray, ...]]:
+        """The same constraint after a diagonal similarity D_f per factor, and the D_f diagonals.
+
+        D_f balances Σ_g |M_f^g| / ‖M_f^g‖ (LAPACK's gebal on the summed pattern, so every
+        generator counts equally whatever its size); its entries are powers of two, so the
+        change of coordinates is exact. A null vector y of the balanced constraint is
+        x = (⊗ D_f) y of the original one.
+        """
+        scales = []
+        for f, d in enumerate(self.sizes):
+            acc = np.zeros((d, d))
+            for g in self.generators:
+                m = np.abs(g.mats[f])
+                if not g.lie:
+                    m = m.copy()
+                    np.fill_diagonal(m, 0.0)
+                top = m.max() if m.size else 0.0
+                if top > 0:
+                    acc += m / top
+            if d > 1 and np.any(acc):
+                _, (s, _) = scipy.linalg.matrix_balance(acc, permute=False, separate=True)
+            else:
+                s = np.ones(d)
+            scales.append(np.asarray(s, dtype=float))
+        if all(np.all(s == 1.0) for s in scales):
+            return self, tuple(scales)
+        left = tuple(np.diag(1.0 / s) for s in scales)
+        right = tuple(np.diag(s) for s in scales)
+        gens = tuple(g.similar(left, right) for g in self.generators)
+        return Constraint(self.sizes, gens, self.is_complex, self.rep), tuple(scales)

@@ -1,20 +1,29 @@
 """Numerical null spaces of a tensor-factored constraint.
 
-The fast path diagonalises one generator (the *pivot*) factor by factor: if ρ_f = P_f Λ_f P_f⁻¹
-then the generator acts on U diagonally in the basis ⊗ P_f, with eigenvalue Σ_f λ_f (Lie) or
-Π_f λ_f (discrete) on each index tuple. Its null space is spanned by the tuples whose eigenvalue is
-0 (or 1) — found by counting, without any linear algebra on U. The other generators are then
-written, sparsely, on those tuples only, and a small Gram matrix gives the common null space.
-For SO(3) on V^⊗8 this turns 6,561 unknowns into 1,107 (the zero-weight tuples), and the sparse
-constraint has O(r0·Σ d_f) entries. Without a diagonalisable generator we fall back to a dense
-eigen-solve, which is fine up to a few thousand unknowns.
+Every solve starts from the *balanced* constraint (:meth:`Constraint.balanced`: an exact diagonal
+change of coordinates per tensor factor, so units do not matter) and measures each generator
+against its own norm (so the size of a Lie generator does not matter). Three methods, tried in
+this order, each checked before its answer is accepted:
 
-The rank is read off the spectrum of the Gram matrix: we report the gap between the largest
-eigenvalue counted as zero and the smallest counted as non-zero, and warn when it is ambiguous.
+* **pivot** — diagonalise one generator factor by factor: if ρ_f = P_f Λ_f P_f⁻¹ then it acts on U
+  diagonally in the basis ⊗ P_f, with eigenvalue Σ_f λ_f (Lie) or Π_f λ_f (discrete) on each index
+  tuple. Its null space lies among the tuples whose eigenvalue is (near) 0 or 1 — found by
+  counting. The other generators are written sparsely on those tuples only. For SO(3) on V^⊗8
+  this turns 6,561 unknowns into 1,107.
+* **graded** — for Lie algebras with no diagonalisable element (Heisenberg, unipotent groups): a
+  diagonalisable H normalising the algebra splits the invariants into H's weight spaces
+  (:mod:`groupkit._grading`), solved one small block at a time.
+* **dense** — the whole constraint, up to ``DENSE_LIMIT`` unknowns.
+
+Ranks are decided on singular values (:mod:`groupkit._kernel`). A result is accepted only if its
+rank is unambiguous and every returned map satisfies every generator's constraint to
+``CHECK_TOL`` relative to that generator's norm; otherwise the next method is tried, and if none
+is clear the best answer is returned with an :class:`AmbiguousRankWarning` that says so.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import warnings
@@ -24,13 +33,17 @@ import numpy as np
 import scipy.linalg
 import scipy.sparse
 
+from . import _kernel
 from ._constraint import Constraint, Generator
 
 log = logging.getLogger("groupkit.solver")
 
-ZERO_TOL = 1e-10       # eigenvalues of the Gram matrix ≤ ZERO_TOL·λ_max count as zero
-AMBIGUOUS_TOL = 1e-7   # a "non-zero" eigenvalue below AMBIGUOUS_TOL·λ_max makes the rank doubtful
+ZERO_TOL = _kernel.ZERO_TOL
+AMBIGUOUS_TOL = _kernel.AMBIGUOUS_TOL
+CHECK_TOL = 1e-8       # largest accepted relative residual of a returned map, per generator
+ACCURACY_TOL = 1e-9    # residual / σ_min (a bound on the subspace error) accepted at once
 DENSE_LIMIT = 4096     # largest number of unknowns solved with a dense eigen-decomposition
+SELECT_TOL = 1e-6      # pivot tuples within this (relative) of the target eigenvalue are kept
 
 
 class SolverError(RuntimeError):
@@ -38,14 +51,54 @@ class SolverError(RuntimeError):
 
 
 class AmbiguousRankWarning(UserWarning):
-    """The spectrum has no clear gap between zero and non-zero eigenvalues."""
+    """The spectrum has no clear gap between zero and non-zero singular values."""
 
 
 @dataclass(frozen=True)
 class NumericSolution:
     Q: np.ndarray      # (N, r), orthonormal columns
-    gap: float         # smallest non-zero eigenvalue / largest zero one (inf when exact)
+    gap: float         # smallest non-zero singular value / largest zero one (inf when exact)
     method: str
+
+
+@dataclass(frozen=True)
+class _Attempt:
+    Y: np.ndarray          # basis in balanced coordinates (N, r)
+    largest_zero: float
+    smallest_nonzero: float
+    method: str
+    kappa: float = 1.0     # condition number of the change of basis the solve worked in
+
+    @property
+    def floor(self) -> float:
+        """Singular values below this are not trustworthy: a thousand roundings, amplified
+        by the conditioning of the change of basis."""
+        return 1e3 * np.finfo(float).eps * self.kappa
+
+    @property
+    def gap(self) -> float:
+        return math.inf if self.largest_zero <= 0 else self.smallest_nonzero / self.largest_zero
+
+    @property
+    def ambiguous(self) -> bool:
+        return (self.smallest_nonzero < max(_kernel.AMBIGUOUS_TOL, self.floor)
+                or self.gap < _kernel.MIN_GAP)
+
+
+def _discrete_kappa(c: Constraint) -> float:
+    """max over discrete generators and factors of cond(M_f)/10: a discrete generator given in
+    ill-conditioned coordinates carries rounding errors ε·cond(M_f) relative to its constraint,
+    so singular values below that cannot be told from zero."""
+    k = 1.0
+    for g in c.generators:
+        if not g.lie:
+            k = max(k, max(np.linalg.cond(m) for m in g.mats) / 10)
+    return k
+
+
+def _kappa(P) -> float:
+    """Condition number of ⊗ P_f."""
+    return float(math.prod(np.linalg.cond(p) for p in P))
 
 
 def solve(c: Constraint, method: str = "auto") -> NumericSolution:
@@ -54,20 +107,86 @@ def solve(c: Constraint, method: str = "auto") -> NumericSolution:
     dtype = complex if c.is_complex else float
     if not c.generators:
         return NumericSolution(np.eye(N, dtype=dtype), math.inf, "trivial")
+    cb, scales = c.balanced()
+    base = _discrete_kappa(cb)
+    runs = []
     if method in ("auto", "pivot"):
-        piv = _best_pivot(c)
+        piv = _best_pivot(cb)
         if piv is not None:
-            return _solve_pivot(c, piv)
-        if method == "pivot":
+            runs.append(("pivot", lambda: _solve_pivot(cb, piv)))
+        elif method == "pivot":
             raise SolverError("no generator of this group is diagonalisable on every factor; "
                               "use method='dense'.")
-    if N > DENSE_LIMIT:
+    if method == "auto" and any(g.lie for g in cb.generators):
+        runs.append(("graded", lambda: _solve_graded(cb, scales)))
+    if method in ("auto", "dense") and N <= DENSE_LIMIT:
+        runs.append(("dense", lambda: _solve_dense(cb)))
+    if not runs:
         raise SolverError(
             f"the Hom space has {N} unknowns and no generator could be diagonalised to reduce it; "
             f"the dense solver handles at most {DENSE_LIMIT}. Split the representation into "
-            "smaller summands, or give the group a diagonalisable generator."
-        )
-    return _solve_dense(c)
+            "smaller summands, or give the group a diagonalisable generator.")
+    best, fallback, problems = None, None, []
+    for name, run in runs:
+        try:
+            att = run()
+            att = dataclasses.replace(att, kappa=max(att.kappa, base))
+        except SolverError as e:
+            problems.append(f"{name}: {e}")
+            log.debug("%s failed: %s", name, e)
+            continue
+        Q, worst = _finish(c, cb, scales, att)
+        if worst > CHECK_TOL:
+            problems.append(f"{name}: a returned map has relative residual {worst:.1e}")
+            continue
+        if att.ambiguous:
+            problems.append(f"{name}: ambiguous rank (smallest non-zero singular value "
+                            f"{att.smallest_nonzero:.1e}, largest zero {att.largest_zero:.1e})")
+            if fallback is None:
+                fallback = (Q, att)
+            continue
+        # sin ∠(computed, true) ≤ residual / σ_min, and σ_min in the user's coordinates may be
+        # κ times smaller than in the solve's: accept at once when that bound is small, else
+        # keep the most accurate answer and let a better-conditioned method try.
+        sn = att.smallest_nonzero / att.kappa
+        bound = worst / sn if sn > 0 else math.inf
+        if bound <= ACCURACY_TOL:
+            return NumericSolution(Q, att.gap, att.method)
+        if best is None or bound < best[0]:
+            best = (bound, Q, att)
+    if best is not None:
+        _, Q, att = best
+        return NumericSolution(Q, att.gap, att.method)
+    if fallback is None:
+        raise SolverError("no method found a verified null space: " + "; ".join(problems)
+                          + ". The generators may be too ill-conditioned in these coordinates; "
+                          "rescale them or solve exactly.")
+    Q, att = fallback
+    warnings.warn(
+        f"ambiguous numerical rank: {Q.shape[1]} maps kept, but the smallest singular value "
+        f"counted as non-zero is {att.smallest_nonzero:.1e} (largest counted as zero "
+        f"{att.largest_zero:.1e}), relative to each generator's norm; the basis may be incomplete "
+        "or contain non-equivariant directions. Check the generators (are they exact? "
+        "well-conditioned?), or solve exactly. Details: " + "; ".join(problems),
+        AmbiguousRankWarning, stacklevel=4)
+    return NumericSolution(Q, att.gap, att.method)
+
+
+def _finish(c: Constraint, cb: Constraint, scales, att: _Attempt) -> tuple[np.ndarray, float]:
+    """Back to the user's coordinates, orthonormal, and the worst relative residual (checked in
+    the balanced coordinates, where each generator's norm is meaningful)."""
+    Y = att.Y
+    if Y.shape[1] == 0:
+        return np.zeros((c.n, 0), dtype=complex if c.is_complex else float), 0.0
+    if any(np.any(s != 1.0) for s in scales):
+        Y = Generator(tuple(np.diag(s) for s in scales), lie=False).apply(Y, c.sizes)
+        Q = _canonical_signs(_combine_orthonormal(Y))
+    else:
+        Q = _orthonormal(Y, c.is_complex)
+    Yb = Q if cb is c else Generator(tuple(np.diag(1.0 / s) for s in scales), lie=False
+                                     ).apply(Q, c.sizes)
+    worst = float(cb.column_residuals(Yb).max())
+    return Q, worst
 
 
 # -- pivot reduction -------------------------------------------------------------------------
@@ -77,18 +196,31 @@ class _Pivot:
     index: int
     P: tuple[np.ndarray, ...]
     Pinv: tuple[np.ndarray, ...]
-    selected: np.ndarray  # flat indices of the tuples in the pivot's null space
+    selected: np.ndarray  # flat indices of the tuples near the pivot's null space
+    offset: np.ndarray    # the pivot's eigenvalue minus its target on those tuples
+    excluded: float       # smallest relative |eigenvalue − target| among the other tuples
 
 
 def _diagonalize(m: np.ndarray):
+    """(w, P, P⁻¹) with m = P diag(w) P⁻¹, or None when m is not safely diagonalisable."""
+    if m.size == 0:
+        return None
     w, P = np.linalg.eig(m)
     if not np.all(np.isfinite(P)) or np.linalg.cond(P) > 1e8:
         return None
     Pinv = np.linalg.inv(P)
-    scale = max(1.0, np.abs(m).max())
-    if np.abs(P @ (w[:, None] * Pinv) - m).max() > 1e-10 * scale:
+    scale = max(np.abs(m).max(), 1e-300)
+    if np.abs(P @ (w[:, None] * Pinv) - m).max() > 1e-10 * scale * np.linalg.cond(P):
         return None
     return w, P, Pinv
+
+
+def _tuple_values(ws, lie: bool) -> np.ndarray:
+    """Σ_f w_f[i_f] (lie) or Π_f w_f[i_f] over all index tuples, row-major."""
+    lam = np.zeros(1, dtype=complex) if lie else np.ones(1, dtype=complex)
+    for w in ws:
+        lam = (lam[:, None] + w[None, :] if lie else lam[:, None] * w[None, :]).ravel()
+    return lam
 
 
 def _best_pivot(c: Constraint) -> _Pivot | None:
@@ -97,44 +229,51 @@ def _best_pivot(c: Constraint) -> _Pivot | None:
         parts = [_diagonalize(m) for m in g.mats]
         if any(p is None for p in parts):
             continue
-        lam = np.zeros(1, dtype=complex) if g.lie else np.ones(1, dtype=complex)
-        for w, _, _ in parts:
-            pairs = lam[:, None] + w[None, :] if g.lie else lam[:, None] * w[None, :]
-            lam = pairs.ravel()
-        scale = sum(np.abs(w).max() for w, _, _ in parts) if g.lie else 1.0
-        target = 0.0 if g.lie else 1.0
-        sel = np.flatnonzero(np.abs(lam - target) <= 1e-9 * max(scale, 1.0))
+        ws = [p[0] for p in parts]
+        lam = _tuple_values(ws, g.lie)
+        if g.lie:
+            rel = np.abs(lam) / max(sum(np.abs(w).max() for w in ws), 1e-300)
+            off = lam
+        else:
+            off = lam - 1.0
+            rel = np.abs(off) / np.maximum(1.0, np.abs(lam))
+        keep = rel <= SELECT_TOL
+        sel = np.flatnonzero(keep)
         if best is None or len(sel) < len(best.selected):
-            best = _Pivot(gi, tuple(p[1] for p in parts), tuple(p[2] for p in parts), sel)
+            excluded = float(rel[~keep].min()) if not keep.all() else math.inf
+            best = _Pivot(gi, tuple(p[1] for p in parts), tuple(p[2] for p in parts), sel,
+                          off[sel], excluded)
     return best
 
 
-def _solve_pivot(c: Constraint, piv: _Pivot) -> NumericSolution:
+def _solve_pivot(c: Constraint, piv: _Pivot) -> _Attempt:
     sizes, sel = c.sizes, piv.selected
     r0 = len(sel)
+    kappa = _kappa(piv.P)
     if r0 == 0:
-        return NumericSolution(np.zeros((c.n, 0), dtype=complex if c.is_complex else float),
-                               math.inf, "pivot")
+        return _Attempt(np.zeros((c.n, 0)), 0.0, piv.excluded, "pivot", kappa)
     T = np.stack(np.unravel_index(sel, sizes), axis=1)  # (r0, F) selected index tuples
-    strides = np.array([math.prod(sizes[f + 1:]) for f in range(len(sizes))], dtype=np.int64)
-    gram = np.zeros((r0, r0), dtype=complex)
-    scale = 0.0
+    strides = _strides(sizes)
+    blocks = []
     for gi, g in enumerate(c.generators):
-        if gi == piv.index:
-            continue
         mats = [Pi @ m @ P for m, P, Pi in zip(g.mats, piv.P, piv.Pinv)]
-        if g.lie:
-            K = _lie_columns(mats, T, sel, strides, c.n)
-        else:
-            K = _discrete_columns(mats, T, sel, c.n)
-        gram += (K.conj().T @ K).toarray()
-        scale += _norm_bound(mats, g.lie) ** 2
-    Z, gap = _null_from_gram(gram, scale)
-    # Back to the original coordinates: scatter Z onto the selected tuples, apply ⊗ P_f.
-    Y = np.zeros((c.n, Z.shape[1]), dtype=complex)
-    Y[sel] = Z
+        bound = Generator(tuple(mats), g.lie).bound()
+        if gi == piv.index:  # diagonal on the selected tuples: keeps near-misses honest
+            blocks.append(scipy.sparse.diags(piv.offset / bound))
+            continue
+        K = (_lie_columns(mats, T, sel, strides, c.n) if g.lie
+             else _discrete_columns(mats, T, sel, c.n))
+        blocks.append(K / bound)
+    ker = _kernel.kernel(blocks, r0)
+    Y = np.zeros((c.n, ker.Z.shape[1]), dtype=np.result_type(ker.Z, *piv.P))
+    Y[sel] = ker.Z
     B = Generator(tuple(piv.P), lie=False).apply(Y, sizes)
-    return NumericSolution(_orthonormal(B, c.is_complex), gap, "pivot")
+    return _Attempt(_orthonormal(B, c.is_complex), ker.largest_zero,
+                    min(ker.smallest_nonzero, piv.excluded), "pivot", kappa)
+
+
+def _strides(sizes) -> np.ndarray:
+    return np.array([math.prod(sizes[f + 1:]) for f in range(len(sizes))], dtype=np.int64)
 
 
 def _lie_columns(mats, T, sel, strides, N) -> scipy.sparse.csr_matrix:
@@ -143,7 +282,7 @@ def _lie_columns(mats, T, sel, strides, N) -> scipy.sparse.csr_matrix:
     rows, cols, vals = [], [], []
     for f, m in enumerate(mats):
         tf = T[:, f]
-        thr = 1e-13 * max(1.0, np.abs(m).max())
+        thr = 1e-15 * np.abs(m).max() if m.size else 0.0
         for i in range(m.shape[0]):
             v = m[i, tf]
             nz = np.abs(v) > thr
@@ -151,11 +290,12 @@ def _lie_columns(mats, T, sel, strides, N) -> scipy.sparse.csr_matrix:
                 rows.append(sel[nz] + (i - tf[nz]) * strides[f])
                 cols.append(np.flatnonzero(nz))
                 vals.append(v[nz])
+    dtype = np.result_type(*mats, np.float64)
     if not rows:
-        return scipy.sparse.csr_matrix((N, r0), dtype=complex)
+        return scipy.sparse.csr_matrix((N, r0), dtype=dtype)
     return scipy.sparse.coo_matrix(
         (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
-        shape=(N, r0), dtype=complex).tocsr()
+        shape=(N, r0), dtype=dtype).tocsr()
 
 
 def _discrete_columns(mats, T, sel, N) -> scipy.sparse.csr_matrix:
@@ -166,7 +306,7 @@ def _discrete_columns(mats, T, sel, N) -> scipy.sparse.csr_matrix:
     val = np.ones(r0, dtype=complex)
     for f, m in enumerate(mats):
         colsf = m[:, T[:, f]]  # (d_f, r0): the column of M_f each tuple picks
-        thr = 1e-13 * max(1.0, np.abs(m).max())
+        thr = 1e-15 * np.abs(m).max() if m.size else 0.0
         c_nz, r_nz = np.nonzero(np.abs(colsf.T) > thr)  # sorted by column
         v_nz = colsf[r_nz, c_nz]
         a = np.bincount(col, minlength=r0)
@@ -185,82 +325,127 @@ def _discrete_columns(mats, T, sel, N) -> scipy.sparse.csr_matrix:
     return K - scipy.sparse.coo_matrix((np.ones(r0), (sel, np.arange(r0))), shape=(N, r0))
 
 
+# -- graded solve (no diagonalisable generator) ---------------------------------------------
+
+def _weight_blocks(weights: np.ndarray, tol: float) -> list[np.ndarray]:
+    """Index sets of equal weights (within tol): split the sorted real parts at gaps > tol,
+    then each run by its imaginary parts the same way."""
+    out = []
+    for run in _split(np.argsort(weights.real, kind="stable"), weights.real, tol):
+        out.extend(_split(run[np.argsort(weights.imag[run], kind="stable")], weights.imag, tol))
+    return out
+
+
+def _split(order: np.ndarray, values: np.ndarray, tol: float) -> list[np.ndarray]:
+    v = values[order]
+    cuts = np.flatnonzero(np.diff(v) > tol) + 1
+    return np.split(order, cuts)
+
+
+def _solve_graded(c: Constraint, scales) -> _Attempt:
+    from ._grading import factor_gradings
+
+    H = factor_gradings(c.rep)
+    if H is None:
+        raise SolverError("no diagonalisable element normalises this group's Lie algebra "
+                          "(or a factor is a user representation)")
+    H = [(h * s[None, :]) / s[:, None]  # D⁻¹ H D, as the generators were balanced
+         for h, s in zip(H, scales)]
+    parts = [_diagonalize(h) for h in H]
+    if any(p is None for p in parts):
+        raise SolverError("the grading element is not diagonalisable on every factor")
+    P = tuple(p[1] for p in parts)
+    Pinv = tuple(p[2] for p in parts)
+    # Weights equal in exact arithmetic must land in one block (splitting one loses solutions;
+    # merging two costs only time): merge within 1e-6, which must dwarf the eigenvalue errors.
+    if 1e3 * np.finfo(float).eps * max(np.linalg.cond(p) for p in P) > 1e-7:
+        raise SolverError("the grading's eigenvectors are too ill-conditioned to split by weight")
+    weights = _tuple_values([p[0] for p in parts], lie=True)
+    scale = sum(np.abs(p[0]).max() for p in parts)
+    lie = [g for g in c.generators if g.lie]
+    disc = [g for g in c.generators if not g.lie]
+    gens = [[Pi @ m @ Pf for m, Pf, Pi in zip(g.mats, P, Pinv)] for g in lie]
+    bounds = [Generator(tuple(m), True).bound() for m in gens]
+    strides = _strides(c.sizes)
+    cols, kers = [], []
+    for sel in _weight_blocks(weights, 1e-6 * max(scale, 1e-300)):
+        sel = np.sort(sel)
+        T = np.stack(np.unravel_index(sel, c.sizes), axis=1)
+        blocks = [_lie_columns(m, T, sel, strides, c.n) / b for m, b in zip(gens, bounds)]
+        ker = _kernel.kernel(blocks, len(sel))
+        kers.append(ker)
+        if ker.Z.shape[1]:
+            cols.append((sel, ker.Z))
+    r = sum(Z.shape[1] for _, Z in cols)
+    Y = np.zeros((c.n, r), dtype=np.result_type(*P, *[Z for _, Z in cols]))
+    j = 0
+    for sel, Z in cols:
+        Y[sel, j:j + Z.shape[1]] = Z
+        j += Z.shape[1]
+    B = _orthonormal(Generator(P, lie=False).apply(Y, c.sizes), c.is_complex)
+    lz, sn = _kernel.merge(kers)
+    if disc and B.shape[1]:
+        ker = _kernel.kernel([g.residual(B, c.sizes) / g.bound() for g in disc], B.shape[1])
+        B = B @ ker.Z
+        lz, sn = max(lz, ker.largest_zero), min(sn, ker.smallest_nonzero)
+    return _Attempt(B, lz, sn, "graded", _kappa(P))
+
+
 # -- dense fallback --------------------------------------------------------------------------
 
-def _solve_dense(c: Constraint) -> NumericSolution:
+def _solve_dense(c: Constraint) -> _Attempt:
     eye = np.eye(c.n, dtype=complex if c.is_complex else float)
-    gram = np.zeros((c.n, c.n), dtype=eye.dtype)
-    scale = 0.0
-    for g in c.generators:
-        K = g.residual(eye, c.sizes)
-        gram += K.conj().T @ K
-        scale += _norm_bound(g.mats, g.lie) ** 2
-    Z, gap = _null_from_gram(gram, scale)
-    return NumericSolution(_orthonormal(Z, c.is_complex), gap, "dense")
+    blocks = [g.residual(eye, c.sizes) / g.bound() for g in c.generators]
+    ker = _kernel.kernel(blocks, c.n)
+    return _Attempt(ker.Z, ker.largest_zero, ker.smallest_nonzero, "dense")
 
 
 # -- shared pieces ---------------------------------------------------------------------------
 
-def _norm_bound(mats, lie: bool) -> float:
-    """Upper bound on the spectral norm of one generator's constraint on U = ⊗ factors:
-    Σ_f ‖M_f‖ for a Lie element, Π_f ‖M_f‖ + 1 for a discrete one (⊗ M_f − I)."""
-    norms = [np.linalg.norm(m, 2) if m.size else 0.0 for m in mats]
-    return float(sum(norms)) if lie else float(math.prod(norms)) + 1.0
-
-
-def _null_from_gram(gram: np.ndarray, scale: float = 0.0) -> tuple[np.ndarray, float]:
-    """Eigenvectors of the (Hermitian PSD) Gram matrix with eigenvalue zero, and the gap.
-
-    Eigenvalues are compared with max(λ_max, ``scale``), where ``scale`` bounds the Gram matrix
-    of the full constraint: when the constraint happens to vanish on the space solved for, the
-    Gram matrix is pure round-off and its own λ_max is no yardstick for "zero".
-    """
-    gram = (gram + gram.conj().T) / 2
-    if not np.iscomplexobj(gram) or not np.any(gram.imag):
-        gram = gram.real
-    lam, Z = scipy.linalg.eigh(gram)
-    top = max(lam[-1] if len(lam) else 0.0, scale)
-    if top <= 0:
-        return Z, math.inf
-    zero = lam <= ZERO_TOL * top
-    r = int(zero.sum())
-    largest_zero = max(lam[r - 1], 0.0) if r else 0.0
-    smallest_nonzero = lam[r] if r < len(lam) else math.inf
-    gap = smallest_nonzero / largest_zero if largest_zero > 0 else math.inf
-    if smallest_nonzero < AMBIGUOUS_TOL * top:
-        warnings.warn(
-            f"ambiguous numerical rank: {r} eigenvalues ≤ {ZERO_TOL:g}·λ_max, but the next one is "
-            f"only {smallest_nonzero / top:.2e}·λ_max; the basis may be incomplete or contain "
-            "non-equivariant directions. Check the generators, or solve exactly.",
-            AmbiguousRankWarning, stacklevel=4)
-    log.debug("null space %d of %d, gap %.3g", r, len(lam), gap)
-    return Z[:, :r], gap
-
-
 def _orthonormal(B: np.ndarray, is_complex: bool) -> np.ndarray:
-    """Orthonormal basis of span(B); for a real problem, of the real span of Re B and Im B."""
+    """Orthonormal basis of span(B); for a real problem, of the real span of Re B and Im B
+    (which has the same dimension: the null space of a real constraint is closed under
+    conjugation)."""
     r = B.shape[1]
     if r == 0:
         return np.zeros((B.shape[0], 0), dtype=complex if is_complex else float)
-    if not is_complex:
-        B = np.concatenate([B.real, B.imag], axis=1) if np.iscomplexobj(B) else B
+    B = B / np.maximum(np.linalg.norm(B, axis=0), 1e-300)
+    if not is_complex and np.iscomplexobj(B):
+        B = np.concatenate([B.real, B.imag], axis=1)
+    if B.shape[1] == r:  # no real/imaginary doubling: a QR is enough
+        Q, R = np.linalg.qr(B)
+        d = np.abs(np.diag(R))
+        if d.min() < 1e-13 * d.max():
+            raise SolverError("the solution's basis is numerically rank-deficient")
+        return _canonical_signs(Q)
     U, s, _ = np.linalg.svd(B, full_matrices=False)
     if s[0] == 0:
         raise SolverError("the solver produced a zero basis; please report this problem.")
-    rank = int(np.sum(s > 1e-6 * s[0]))
-    if rank != r:
+    if len(s) > r and s[r] > 1e-3 * s[r - 1]:
         raise SolverError(
-            f"expected a real null space of dimension {r} but its real span has dimension "
-            f"{rank}; the constraint may not be real, or the rank is ambiguous."
-        )
-    Q = U[:, :r]
-    return _canonical_signs(Q)
+            f"expected a real null space of dimension {r} but the real span of the solution has "
+            f"no clear dimension (singular values {s[r - 1]:.1e}, {s[r]:.1e}).")
+    if s[r - 1] < 1e-13 * s[0]:
+        raise SolverError("the solution's basis is numerically rank-deficient")
+    return _canonical_signs(U[:, :r])
+
+
+def _combine_orthonormal(B: np.ndarray) -> np.ndarray:
+    """Orthonormalise the columns of B as Q = B R⁻¹ (twice, as in CholeskyQR2): each column of
+    Q is a combination of B's columns, so an entry of size 10⁻¹² (a basis in badly scaled units)
+    keeps its relative accuracy — a Householder QR would give it only absolute accuracy."""
+    for _ in range(2):
+        R = np.linalg.qr(B, mode="r")
+        B = scipy.linalg.solve_triangular(R.T, B.T, lower=True).T
+    return B
 
 
 def _canonical_signs(Q: np.ndarray) -> np.ndarray:
-    """Make the largest entry of each column positive real, so results are reproducible."""
+    """Make the largest entry of each column positive real, so results are reproducible; among
+    entries equal to rounding (±1/√6, ∓1/√6 …) the first one, so ties do not hang on noise."""
     if Q.shape[1] == 0:
         return Q
-    idx = np.argmax(np.abs(Q), axis=0)
+    a = np.abs(Q)
+    idx = np.argmax(a >= a.max(axis=0, keepdims=True) * (1 - 1e-9), axis=0)
     piv = Q[idx, np.arange(Q.shape[1])]
     return Q * (np.abs(piv) / piv)[None, :]

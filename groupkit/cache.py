@@ -27,7 +27,8 @@ from .basis import PairBasis
 
 __all__ = ["cache_dir", "clear_caches", "cache_info", "clear_disk_cache", "FORMAT_VERSION"]
 
-FORMAT_VERSION = 3  # 2: after the Gram-scale fix in _numeric; 3: files store their entry key
+FORMAT_VERSION = 4  # 2: after the Gram-scale fix in _numeric; 3: files store their entry key;
+#                     4: balanced, per-generator-normalised numeric solves (issue 12)
 log = logging.getLogger("groupkit.cache")
 
 _memory: dict[str, PairBasis] = {}

@@ -335,8 +335,9 @@ class Z(_PermutationGroup):
 
 def _rotation2(theta: float) -> np.ndarray:
     m = np.array([[np.cos(theta), -np.sin(theta)], [np.sin(theta), np.cos(theta)]])
-    # cos(π/2) is 6e-17 in floating point; snapping multiples of 1/2 keeps C(4), D(4) and
-    # D(6)'s rational entries exactly rational, so their exact solves work.
+    # cos(π/2) is 6e-17 in floating point; snapping multiples of 1/2 keeps the entries of C(4)
+    # and D(4) exactly rational (so they have exact solves) and D(6)'s ±1/2 exact. D(6) still
+    # holds ±√3/2, which is irrational: it has no exact (rational) solve.
     snapped = np.round(2 * m) / 2
     return np.where(np.abs(m - snapped) < 1e-14, snapped, m)
 

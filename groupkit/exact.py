@@ -25,7 +25,7 @@ group, D(5), D(6), SU(n)) raise :class:`ExactSolveError`, never a partial answer
 
 >>> from groupkit import SO, V, Scalar, equivariant_basis
 >>> equivariant_basis(V(SO(3))**2, V(SO(3)), exact=True).T
-Matrix([[0, 0, 0, 0, 0, -1, 0, 1, 0, 0, 0, 1, 0, 0, 0, -1, 0, 0, 0, -1, 0, 1, 0, 0, 0, 0, 0]])
+Matrix([[0, 0, 0, 0, 0, 1, 0, -1, 0, 0, 0, -1, 0, 0, 0, 1, 0, 0, 0, 1, 0, -1, 0, 0, 0, 0, 0]])
 """
 
 from __future__ import annotations

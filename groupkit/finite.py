@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._cyclotomic import _conj, _exact_values, _is_integer, _mul, _reduce, _to_sympy
-from .groups import Group, GroupError
+from .groups import FINITE_LIMIT, _finite_order, Group, GroupError
 from ._memo import memoized
 
 __all__ = [
@@ -52,8 +52,12 @@ def _key(m: np.ndarray) -> bytes:
 def _check_finite(G: Group, what: str) -> None:
     if not isinstance(G, Group):
         raise GroupError(f"{what} needs a groupkit Group; got {type(G).__name__}.")
-    if not G.is_finite:
+    if not G.is_discrete:
         raise GroupError(f"{G} has a Lie algebra, so it is infinite; {what} needs a finite group.")
+    if not G.is_signed_permutation and not G.is_finite:
+        raise GroupError(f"{G} is not a finite group that groupkit can enumerate (a generator has "
+                         f"infinite order, or the group has more than {FINITE_LIMIT} elements); "
+                         f"{what} needs a finite group.")
 
 
 @memoized(16)
@@ -117,7 +121,8 @@ def _as_permutations(G: Group):
 
 def order(G: Group, *, limit: int = DEFAULT_LIMIT) -> int | float:
     """|G|: by Schreier–Sims for (signed) permutation groups, by enumeration for other finite
-    groups (up to ``limit`` elements), ``math.inf`` for a group with a Lie algebra.
+    groups (up to ``limit`` elements), ``math.inf`` for a group with a Lie algebra or a
+    generator of infinite order.
 
     >>> from groupkit import RubiksCube, SO, S
     >>> order(S(5)), order(RubiksCube()), order(SO(3))
@@ -125,7 +130,7 @@ def order(G: Group, *, limit: int = DEFAULT_LIMIT) -> int | float:
     """
     if not isinstance(G, Group):
         raise GroupError(f"order needs a groupkit Group; got {type(G).__name__}.")
-    if not G.is_finite:
+    if not G.is_discrete or any(_finite_order(h) is None for h in G.discrete_generators):
         return math.inf
     if G.discrete_generators.shape[0] == 0:
         return 1

@@ -283,6 +283,43 @@ class UserRep(Rep):
         images = [self.rho(h) for h in G.discrete_generators]
         images += [self.drho(A) for A in G.lie_algebra]
         self._images_digest = text_digest(*[array_digest(m) for m in images])
+        self._check_homomorphism()
+
+    def _check_homomorphism(self, tol: float = 1e-6) -> None:
+        """ρ(gh) = ρ(g)ρ(h) on random words in the generators, ρ(I) = I, dρ([A, B]) =
+        [dρ(A), dρ(B)] and ρ(exp tA) = exp(t dρ(A)) (seeded, so reproducible); a RepError says
+        which identity fails."""
+        import scipy.linalg
+
+        G, rng = self.group, np.random.default_rng(12)
+        d = G.d
+        dtype = np.result_type(G.discrete_generators.dtype, G.lie_algebra.dtype, float)
+
+        def close(x, y, what):
+            err = np.abs(x - y).max() / max(1.0, np.abs(x).max(), np.abs(y).max())
+            if err > tol:
+                raise RepError(
+                    f"the user representation {self._name} is not a homomorphism: {what} "
+                    f"(relative error {err:.1e}). Check rho (and drho, its derivative).")
+
+        close(self.rho(np.eye(d, dtype=dtype)), np.eye(self._size), "ρ(I) ≠ I")
+        k = G.discrete_generators.shape[0]
+        if k:
+            for _ in range(3):
+                words = [[G.discrete_generators[i]
+                          for i in rng.integers(k, size=rng.integers(1, 5))] for _ in range(2)]
+                g, h = (np.linalg.multi_dot([np.eye(d)] + w) for w in words)
+                close(self.rho(g @ h), self.rho(g) @ self.rho(h), "ρ(gh) ≠ ρ(g)ρ(h)")
+        A = G.lie_algebra
+        if A.shape[0] and self._drho is not None:
+            for _ in range(2):
+                i, j = rng.integers(A.shape[0], size=2)
+                X, Y = self.drho(A[i]), self.drho(A[j])
+                close(self.drho(A[i] @ A[j] - A[j] @ A[i]), X @ Y - Y @ X,
+                      "dρ([A, B]) ≠ [dρ(A), dρ(B)]")
+                t = 0.3 / max(np.abs(A[i]).max(), 1e-300)
+                close(self.rho(scipy.linalg.expm(t * A[i])), scipy.linalg.expm(t * X),
+                      "ρ(exp tA) ≠ exp(t dρ(A))")
 
     @property
     def size(self):

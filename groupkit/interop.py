@@ -119,8 +119,8 @@ def _group_from_emlp(Ge) -> Group:
     args = tuple(getattr(Ge, "args", ()) or ())
     # emlp stores generators in float32: snap them to the exact values they round (a rotation by
     # 2π/k, a permutation), or the group would warn that it only approximates its structure.
-    generic = Group.from_approximate(h, A, d=d, name=f"{name}{args if len(args) != 1 else f'({args[0]})'}"
-                    if args else name)
+    label = (f"{name}{args if len(args) != 1 else f'({args[0]})'}" if args else name)
+    generic = Group.from_approximate(h, A, d=d, name=label)
     if name in _SHARED:
         from . import catalogue
 

@@ -7,7 +7,7 @@ solving, caches and the equivariance checker. ``groupkit.nn`` (PyTorch) is impor
 from .basis import EquivariantBasis
 from .cache import cache_info, clear_caches, clear_disk_cache
 from .catalogue import (
-    C, D, GL, O, S, SL, SO, SO13, SU, U, Z, FullIcosahedral, FullOctahedral, FullTetrahedral,
+    A, C, D, GL, O, S, SL, SO, SO13, SU, U, Z, FullIcosahedral, FullOctahedral, FullTetrahedral,
     Icosahedral, Lorentz, Octahedral, RubiksCube, SO13p, Sp, Tetrahedral, Trivial,
     from_permutations, from_sympy,
 )
@@ -20,7 +20,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Group", "DirectProduct", "GroupError",
-    "SO", "O", "SL", "GL", "SU", "U", "Sp", "Lorentz", "SO13p", "SO13", "S", "Z", "C", "D",
+    "SO", "O", "SL", "GL", "SU", "U", "Sp", "Lorentz", "SO13p", "SO13", "S", "A", "Z", "C", "D",
     "Trivial", "Tetrahedral", "Octahedral", "Icosahedral", "FullTetrahedral", "FullOctahedral",
     "FullIcosahedral", "RubiksCube", "from_permutations", "from_sympy",
     "Rep", "RepError", "V", "Scalar", "T", "Sym", "Alt", "UserRep",

@@ -313,14 +313,19 @@ class _PermutationGroup(_Named):
         a = np.array([np.asarray(p, dtype=np.int64) for p in perms], dtype=np.int64)
         a = a.reshape(-1, n)
         for p in a:
-            if not np.array_equal(np.sort(p), np.arange(n)):
+            if p.min(initial=0) < 0 or p.max(initial=0) >= n or \
+                    np.any(np.bincount(p, minlength=n) != 1):
                 raise GroupError(f"not a permutation of 0..{n - 1}: {p.tolist()}.")
         a.setflags(write=False)
         self.perm_array = a
-        self.perms = tuple(tuple(int(i) for i in p) for p in a)
         self._a = np.zeros((0, n, n))
         self._a.setflags(write=False)
         self._d, self._name = int(n), name
+
+    @cached_property
+    def perms(self) -> tuple[tuple[int, ...], ...]:
+        """The generators as tuples p with i ↦ p[i]."""
+        return tuple(tuple(p) for p in self.perm_array.tolist())
 
     @cached_property
     def _h(self) -> np.ndarray:
@@ -344,10 +349,10 @@ class S(_PermutationGroup):
     def __init__(self, n: int):
         n = _check_n(n)
         self.n = n
-        swap = list(range(n))
+        swap = np.arange(n)
         if n > 1:
-            swap[0], swap[1] = 1, 0
-        cycle = [(i + 1) % n for i in range(n)]
+            swap[[0, 1]] = [1, 0]
+        cycle = np.roll(np.arange(n), -1)  # i ↦ i + 1 mod n
         perms = [swap, cycle] if n > 2 else ([swap] if n == 2 else [])
         super().__init__(f"S({n})", perms, n)
 

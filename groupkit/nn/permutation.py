@@ -79,6 +79,7 @@ class _Diagram:
         outs = "".join(letter[b[0]] for b in through)
         self.spec = f"...{ins}->...{outs}"
         self.is_identity = ins == outs
+        self.plan = _reduction_plan(ins, outs)
         # The reduced tensor has an axis per through block; broadcast blocks get size-1 axes.
         self.view = tuple(degree_of_block(b) if any(p >= k_out for p in b) else 1
                           for b in out_blocks)
@@ -147,34 +148,40 @@ class PartitionOp(nn.Module):
             width = t.copies * t.size
             xs.append(x[:, start:start + width].reshape(B, t.copies, *_sizes(t.rep)))
             start += width
-        acc: dict[tuple, torch.Tensor] = {}
+        # Terms are summed first among equal shapes (cheap: most are vectors or scalars), then
+        # broadcast once per output pattern — as a hand-written IGN layer does.
+        acc: dict[tuple, dict[tuple, torch.Tensor]] = {}
         for n, i, j, col, b, a, r, diagrams in self._blocks:
             th = theta[col:col + b * a * r].reshape(b * a, r)
             d = (th @ getattr(self, f"M{n}").to(theta.dtype).T).reshape(b, a, r)
+            coef = d.reshape(-1).unbind() if a == 1 and b == 1 else None
             reduced: dict[str, torch.Tensor] = {}
             for c, dg in enumerate(diagrams):
                 R = reduced.get(dg.spec)
                 if R is None:
-                    R = xs[i] if dg.is_identity else torch.einsum(dg.spec, xs[i])
+                    R = _reduce(xs[i], dg.plan)
                     reduced[dg.spec] = R
                 # channel mixing on the smaller (reduced) side: (B, a, …) → (B, b, …)
                 if a == 1 and b == 1:
-                    term = R * d[0, 0, c]
+                    term = R * coef[c]
                 else:
                     term = torch.einsum("ba,Ba...->Bb...", d[:, :, c], R)
-                term = term.reshape(B, b, *dg.view) if dg.view else term.reshape(B, b)
-                key = (j, dg.out_pattern)
-                acc[key] = term if key not in acc else acc[key] + term
+                term = term.reshape(B, b, *dg.view)
+                group = acc.setdefault((j, dg.out_pattern), {})
+                group[dg.view] = term if dg.view not in group else group[dg.view] + term
         outs = []
         for j, t in enumerate(self.out_types):
             sizes = _sizes(t.rep)
             y = None
-            for (jj, pattern), val in acc.items():
-                if jj != j:
-                    continue
+            patterns = sorted((p for (jj, p) in acc if jj == j),
+                              key=lambda p: -len(set(p)))  # the no-diagonal pattern first
+            for pattern in patterns:
+                terms = sorted(acc[(j, pattern)].values(), key=lambda v: -v.numel())
+                val = terms[0]
+                for v in terms[1:]:
+                    val = val + v
                 if len(set(pattern)) == len(pattern):  # no diagonal: plain broadcast
-                    val = val.expand(B, t.copies, *sizes).reshape(B, t.copies, t.size)
-                    y = val if y is None else y + val
+                    y = val.expand(B, t.copies, *sizes).reshape(B, t.copies, t.size)
                 else:  # written onto a diagonal of the output
                     deg = [sizes[pattern.index(q)] for q in range(max(pattern) + 1)]
                     flat = val.expand(B, t.copies, *deg).reshape(B, t.copies, -1)
@@ -187,6 +194,35 @@ class PartitionOp(nn.Module):
         if self._out_perm:
             y = y.index_select(1, self.inv_out)
         return y
+
+
+def _reduction_plan(ins: str, outs: str) -> tuple:
+    """The einsum ``...{ins}->...{outs}`` as view operations: the diagonals (pairs of axes
+    with one letter), one sum over the letters not kept, and a permutation."""
+    axes = list(ins)
+    diagonals = []
+    while len(set(axes)) < len(axes):
+        p1 = next(i for i, c in enumerate(axes) if axes.index(c) != i)
+        p0 = axes.index(axes[p1])
+        diagonals.append((p0, p1))
+        letter = axes[p0]
+        axes = [c for i, c in enumerate(axes) if i not in (p0, p1)] + [letter]
+    summed = tuple(i for i, c in enumerate(axes) if c not in outs)
+    kept = [c for c in axes if c in outs]
+    perm = tuple(kept.index(c) for c in outs)
+    return tuple(diagonals), summed, None if perm == tuple(range(len(perm))) else perm
+
+
+def _reduce(x: torch.Tensor, plan) -> torch.Tensor:
+    """Apply a reduction plan to x (B, a, n, …, n): all but the first two axes are indices."""
+    diagonals, summed, perm = plan
+    for p0, p1 in diagonals:
+        x = x.diagonal(dim1=2 + p0, dim2=2 + p1)
+    if summed:
+        x = x.sum(dim=tuple(2 + i for i in summed))
+    if perm is not None:
+        x = x.permute(0, 1, *(2 + i for i in perm))
+    return x
 
 
 def _type_major(types) -> np.ndarray | None:

@@ -259,7 +259,7 @@ class PermutationLinear(EquivariantLinear):
     >>> from groupkit import S, V
     >>> layer = PermutationLinear(V(S(5)) ** 2, 2 * V(S(5)) + V(S(5)) ** 2)
     >>> layer.weight.shape, layer(torch.zeros(3, 25)).shape
-    (torch.Size([19]), torch.Size([3, 35]))
+    (torch.Size([25]), torch.Size([3, 35]))
     """
 
     def __init__(self, rep_in: Rep, rep_out: Rep, *, bias: bool = True, method: str = "auto",

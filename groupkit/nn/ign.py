@@ -107,7 +107,6 @@ class _Invariant(nn.Module):
     def _one_size(self, x: torch.Tensor) -> torch.Tensor:
         if x.ndim == 1 + self.k:
             x = x.unsqueeze(1)
-        n = x.shape[-1]
         for layer in self.layers:
             x = torch.relu(layer(x))
         return self.head(self.pool(x).reshape(x.shape[0], -1))

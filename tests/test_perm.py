@@ -215,3 +215,44 @@ def test_sparse_form_matches_dense_form():
     B = PartitionBasis.of(V(S(3)) ** 2, V(S(3)))
     assert scipy.sparse.issparse(B.sparse())
     np.testing.assert_array_equal(B.sparse().toarray(), B.dense())
+
+
+def _burnside(n: int, k: int, alternating: bool = False) -> int:
+    """Orbits of S(n)/A(n) on [n]^k: (1/|G|) Σ_f #{g with f fixed points} · f^k (derangement
+    numbers; even derangements (d(m) + (−1)^{m−1}(m−1))/2 for A(n))."""
+    from math import comb, factorial
+
+    d = [1, 0]
+    for m in range(2, n + 1):
+        d.append((m - 1) * (d[-1] + d[-2]))
+    total = sum(comb(n, f) * ((d[n - f] + (-1) ** (n - f - 1) * (n - f - 1)) // 2
+                              if alternating and n - f else d[n - f]) * f ** k
+                for f in range(n + 1))
+    return total // (factorial(n) // (2 if alternating else 1))
+
+
+@pytest.mark.parametrize("n,k", [(3, 4), (5, 4), (8, 6), (200, 6)])
+def test_alternating_dims_match_burnside(n, k):
+    r = V(A(n)) ** (k // 2)
+    assert gk.solve(r, r, cache=False).dim == _burnside(n, k, alternating=True)
+
+
+def test_product_dims_match_burnside():
+    G, H = S(1000), S(999)
+    assert gk.solve(V(G) * V(H), V(H) * V(G)).dim == _burnside(1000, 2) * _burnside(999, 2)
+
+
+def test_ign_is_invariant_and_takes_graphs_of_different_sizes():
+    from groupkit.nn import IGN2, DeepSets
+
+    torch.manual_seed(2)
+    model = IGN2(1, 4, 2).double()
+    x = torch.randn(3, 6, 6, dtype=torch.float64)
+    p = torch.randperm(6)
+    torch.testing.assert_close(model(x[:, p][:, :, p]), model(x), rtol=0, atol=1e-12)
+    graphs = [x[0], torch.randn(9, 9, dtype=torch.float64), x[1]]
+    out = model(graphs)
+    torch.testing.assert_close(out[[0, 2]], model(x[:2]), rtol=0, atol=1e-12)
+    sets = DeepSets(3, 5, 1).double()
+    y = torch.randn(4, 3, 7, dtype=torch.float64)
+    torch.testing.assert_close(sets(y[:, :, torch.randperm(7)]), sets(y), rtol=0, atol=1e-12)

@@ -265,6 +265,9 @@ class DirectProduct(Group):
         dims = [g.d for g in flat]
         self._offsets = np.concatenate([[0], np.cumsum(dims)])
         d = int(self._offsets[-1])
+        if all(getattr(g, "perm_array", None) is not None for g in flat):
+            self._init_permutations(flat, d)
+            return
         hs, As = [], []
         for i, g in enumerate(flat):
             for h in g.discrete_generators:
@@ -272,6 +275,39 @@ class DirectProduct(Group):
             for A in g.lie_algebra:
                 As.append(self._embed(i, A, identity=False))
         super().__init__(hs, As, d=d, name=" × ".join(map(repr, flat)))
+
+    def _init_permutations(self, flat, d: int) -> None:
+        # Permutation factors (S(n), from_sympy, …): keep the generators as permutations of the
+        # d points and build the d × d matrices only on request (see __getattr__), so that
+        # S(1000) × S(1000) costs O(d), not four dense 2000 × 2000 matrices.
+        perms = []
+        for i, g in enumerate(flat):
+            a = int(self._offsets[i])
+            for p in g.perm_array:
+                q = np.arange(d)
+                q[a:a + len(p)] = a + p
+                perms.append(q)
+        self.perm_array = np.array(perms, dtype=np.int64).reshape(-1, d)
+        self.perm_array.setflags(write=False)
+        self._a = np.zeros((0, d, d))
+        self._a.setflags(write=False)
+        self._d, self._name = d, " × ".join(map(repr, flat))
+        for flag in ("is_finite", "is_orthogonal", "is_permutation", "is_signed_permutation"):
+            self.__dict__[flag] = True
+        self.__dict__["is_complex"] = False
+
+    def __getattr__(self, name):
+        # Only reached for attributes not set: the lazily built generators of a product of
+        # permutation groups.
+        if name == "_h" and "perm_array" in self.__dict__:
+            k, d = self.perm_array.shape
+            h = np.zeros((k, d, d))
+            for j, p in enumerate(self.perm_array):
+                h[j, p, np.arange(d)] = 1.0
+            h.setflags(write=False)
+            self.__dict__["_h"] = h
+            return h
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def _embed(self, i: int, m: np.ndarray, identity: bool) -> np.ndarray:
         dtype = np.result_type(*[f.discrete_generators.dtype for f in self._factors],

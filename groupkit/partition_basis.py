@@ -318,3 +318,71 @@ def partition_pair(R: Rep, S: Rep) -> PartitionPairBasis | None:
         if isinstance(g, A) and g.d < sum(h.key == g.key for h in positions) + 2:
             return None
     return PartitionPairBasis(PartitionBasis(go, gi))
+
+
+# Enumerating orbits touches every index tuple; beyond this many, the stabiliser tree of
+# groupkit._permgroups is cheaper (it costs ~0.1–0.5 s whatever the size).
+ENUMERATE_BELOW = 2_000_000
+TREE_MAX_ORBITS = 5_000  # the tree walks one Python path per orbit: for many orbits, enumerate
+
+
+class OrbitPairBasis(PairBasis):
+    """A :class:`~groupkit.basis.PairBasis` for a general permutation group, known by its orbit
+    representatives (``orbits``: each orbit's smallest index tuple and its size, found by
+    :func:`groupkit._permgroups.tuple_orbits` without the tuples); the matrices are enumerated
+    only when asked for (then exactly the enumeration solver's)."""
+
+    def __init__(self, U: Rep, orbits):
+        object.__setattr__(self, "U", U)
+        object.__setattr__(self, "orbits", orbits)
+        object.__setattr__(self, "method", "orbit-tree")
+        object.__setattr__(self, "gap", float("inf"))
+        object.__setattr__(self, "_mats", {})
+
+    def _mat(self, normalized: bool):
+        if normalized not in self._mats:
+            from . import _orbits
+            from ._constraint import Constraint
+
+            if self.U.size > MATERIALISE_LIMIT:
+                raise MemoryError(
+                    f"materialising the orbit basis of {self.U} enumerates {self.U.size:.3g} "
+                    "index tuples; use the orbit representatives (.orbits) instead.")
+            E = _orbits.orbit_basis(Constraint.of(self.U))
+            self._mats[normalized] = _orbits.normalized(E) if normalized else E
+        return self._mats[normalized]
+
+    @property
+    def Q(self):  # noqa: N802 (the dataclass field's name)
+        return self._mat(True)
+
+    @property
+    def exact(self):
+        return self._mat(False)
+
+    @property
+    def r(self) -> int:
+        return self.orbits.count
+
+    def __repr__(self) -> str:
+        return f"OrbitPairBasis({self.U}, dim={self.r})"
+
+
+def orbit_tree_pair(R: Rep, S: Rep) -> OrbitPairBasis | None:
+    """The solver's hook for permutation groups that are not symmetric groups: orbits from the
+    stabiliser tree when enumerating the index tuples would cost more (else None)."""
+    from . import _permgroups
+    from .reps import tensor, dual
+
+    U = tensor(S, dual(R))
+    if U.size < ENUMERATE_BELOW or U == Scalar:
+        return None
+    found = _permgroups.tuple_blocks(U)
+    if found is None:
+        return None
+    perms, blocks = found
+    try:
+        orbits = _permgroups.tuple_orbits(perms, U.group.d, blocks, max_orbits=TREE_MAX_ORBITS)
+    except _permgroups.TooManyOrbits:
+        return None
+    return OrbitPairBasis(U, orbits)

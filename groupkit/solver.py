@@ -56,9 +56,9 @@ def solve_pair(R: Rep, S: Rep, *, method: str = "auto", use_cache: bool = True) 
     if method in ("auto", "orbit", "exact"):
         # Symmetric groups on tensor powers: the orbits are set partitions, found without
         # touching the index tuples (and never cached: building them costs microseconds).
-        from .partition_basis import partition_pair
+        from .partition_basis import orbit_tree_pair, partition_pair
 
-        pair = partition_pair(R, S)
+        pair = partition_pair(R, S) or orbit_tree_pair(R, S)
         if pair is not None:
             return pair
     U = hom_space(R, S)
@@ -123,7 +123,7 @@ def solve(rep_in: Rep, rep_out: Rep, *, method: str = "auto", cache: bool = True
             blk = Block(R, S, np.array(in_offsets), np.array(out_offsets), pair, col)
             blocks.append(blk)
             col += blk.dim
-            if pair.method != "partition" and np.iscomplexobj(pair.Q) and \
+            if pair.method not in ("partition", "orbit-tree") and np.iscomplexobj(pair.Q) and \
                     not scipy.sparse.issparse(pair.Q):
                 is_complex = True
     return EquivariantBasis(rep_in, rep_out, tuple(blocks), is_complex)

@@ -23,6 +23,7 @@ Parameters are the solver's (``weight`` (dim,) in the solver's column order, ``b
 
 from __future__ import annotations
 
+import math
 import string
 
 import numpy as np
@@ -115,11 +116,20 @@ class PartitionOp(nn.Module):
             diagrams = [_Diagram(pb.blocks(c), pb.k_out, pb.k_in,
                                  lambda b, d=degrees: d[b[0]]) for c in range(pb.dim)]
             b, a = blk.multiplicity
+            # Diagrams landing on one output shape are mixed in one product: their reduced
+            # inputs are stacked (cheap: vectors and scalars), except full-size ones.
+            groups: dict[tuple, list[int]] = {}
+            for c, dg in enumerate(diagrams):
+                groups.setdefault((dg.out_pattern, dg.view), []).append(c)
+            plan = []
+            for (pattern, view), cs in groups.items():
+                small = math.prod(view) < blk.rep_out.size  # smaller than the output
+                plan.append((pattern, view, cs, len(cs) > 1 and small))
             self._blocks.append((n, in_of[blk.rep_in.key], out_of[blk.rep_out.key],
-                                 blk.col_start, b, a, pb.dim, diagrams))
+                                 blk.col_start, b, a, pb.dim, diagrams, plan))
         # Embedding indices for output patterns with merged positions (diagonals).
         self._embed: dict[tuple, str] = {}
-        for _, _, j, _, _, _, _, diagrams in self._blocks:
+        for _, _, j, _, _, _, _, diagrams, _ in self._blocks:
             t = self.out_types[j]
             for dg in diagrams:
                 key = (j, dg.out_pattern)
@@ -151,24 +161,28 @@ class PartitionOp(nn.Module):
         # Terms are summed first among equal shapes (cheap: most are vectors or scalars), then
         # broadcast once per output pattern — as a hand-written IGN layer does.
         acc: dict[tuple, dict[tuple, torch.Tensor]] = {}
-        for n, i, j, col, b, a, r, diagrams in self._blocks:
+        for n, i, j, col, b, a, r, diagrams, plan in self._blocks:
             th = theta[col:col + b * a * r].reshape(b * a, r)
             d = (th @ getattr(self, f"M{n}").to(theta.dtype).T).reshape(b, a, r)
-            coef = d.reshape(-1).unbind() if a == 1 and b == 1 else None
             reduced: dict[str, torch.Tensor] = {}
-            for c, dg in enumerate(diagrams):
-                R = reduced.get(dg.spec)
-                if R is None:
-                    R = _reduce(xs[i], dg.plan)
-                    reduced[dg.spec] = R
+            for pattern, view, cs, stacked in plan:
                 # channel mixing on the smaller (reduced) side: (B, a, …) → (B, b, …)
-                if a == 1 and b == 1:
-                    term = R * coef[c]
+                if stacked:
+                    S_ = torch.stack([_cached(reduced, xs[i], diagrams[c]) for c in cs], dim=-1)
+                    if a == 1 and b == 1:
+                        term = S_ @ d[0, 0, cs]
+                    else:
+                        term = torch.einsum("Ba...m,bam->Bb...", S_, d[:, :, cs])
                 else:
-                    term = torch.einsum("ba,Ba...->Bb...", d[:, :, c], R)
-                term = term.reshape(B, b, *dg.view)
-                group = acc.setdefault((j, dg.out_pattern), {})
-                group[dg.view] = term if dg.view not in group else group[dg.view] + term
+                    term = None
+                    for c in cs:
+                        R = _cached(reduced, xs[i], diagrams[c])
+                        t_ = R * d[0, 0, c] if a == 1 and b == 1 else \
+                            torch.einsum("ba,Ba...->Bb...", d[:, :, c], R)
+                        term = t_ if term is None else term + t_
+                term = term.reshape(B, b, *view)
+                group = acc.setdefault((j, pattern), {})
+                group[view] = term if view not in group else group[view] + term
         outs = []
         for j, t in enumerate(self.out_types):
             sizes = _sizes(t.rep)
@@ -194,6 +208,14 @@ class PartitionOp(nn.Module):
         if self._out_perm:
             y = y.index_select(1, self.inv_out)
         return y
+
+
+def _cached(reduced: dict, x: torch.Tensor, dg: _Diagram) -> torch.Tensor:
+    """The reduction of x that diagram ``dg`` needs, computed once per forward."""
+    R = reduced.get(dg.spec)
+    if R is None:
+        R = reduced[dg.spec] = _reduce(x, dg.plan)
+    return R
 
 
 def _reduction_plan(ins: str, outs: str) -> tuple:

@@ -43,6 +43,15 @@ if kind == "solve":
     b = gk.solve(r, r, cache=False)
     out = {"seconds": time.perf_counter() - t, "dim": b.dim}
 elif kind == "orbits":
+    from sympy.combinatorics import Permutation, PermutationGroup
+
+    def wreath(m, k):  # S(m) on the first block and S(k) permuting the blocks, via sympy
+        n = m * k
+        g1 = list(range(n)); g1[0], g1[1] = 1, 0
+        g2 = list(range(n)); g2[:m] = [(i + 1) % m for i in range(m)]
+        g3 = [(i + m) % n for i in range(n)]
+        g4 = list(range(n)); g4[:2 * m] = list(range(m, 2 * m)) + list(range(m))
+        return gk.from_sympy(PermutationGroup([Permutation(g) for g in (g1, g2, g3, g4)]))
     t = time.perf_counter()
     G = eval(arg["group"])
     rin, rout = eval(arg["rin"]), eval(arg["rout"])
@@ -139,6 +148,28 @@ def burnside_symmetric(n: int, k: int, alternating: bool = False) -> int:
     return total // order
 
 
+def burnside_wreath(m: int, k: int, K: int) -> int:
+    """Orbits of S(m) ≀ S(k) on K-tuples by Burnside: E[fix^K], where fix sums the fixed points
+    of the independent, uniform S(m) elements on the blocks that the S(k) part fixes."""
+    from fractions import Fraction
+    from math import comb, factorial
+
+    def fixed(n):
+        d = [1, 0]
+        for m_ in range(2, n + 1):
+            d.append((m_ - 1) * (d[-1] + d[-2]))
+        return [Fraction(comb(n, x) * d[n - x], factorial(n)) for x in range(n + 1)]
+
+    pm, pk = fixed(m), fixed(k)
+    one = [sum(p * x ** j for x, p in enumerate(pm)) for j in range(K + 1)]
+    total, moments = Fraction(0), [Fraction(1)] + [Fraction(0)] * K
+    for f in range(k + 1):
+        total += pk[f] * moments[K]
+        moments = [sum(comb(j, i) * moments[i] * one[j - i] for i in range(j + 1))
+                   for j in range(K + 1)]
+    return int(total)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="skip the old dense path at n = 50")
@@ -169,6 +200,8 @@ def main(argv=None) -> int:
               burnside_symmetric(1000, 2) * burnside_symmetric(999, 2)),
              ("A(200) V⊗³→V⊗³", "A(200)", "V(G)**3", "V(G)**3",
               burnside_symmetric(200, 6, alternating=True))]
+    cases.append(("S(100)≀S(10) (sympy, degree 1000) V⊗V→V⊗V", "wreath(100, 10)",
+                  "V(G)**2", "V(G)**2", burnside_wreath(100, 10, 4)))
     for name, g, rin, rout, count in cases:
         r = run("orbits", group=g, rin=rin, rout=rout)
         r.update(case=name, burnside=count)

@@ -33,9 +33,9 @@ def graphs(count: int, n: int, gen: torch.Generator):
     return A, (tri / math.comb(n, 3)).unsqueeze(1)
 
 
-def train(model, A, y, At, yt, *, epochs: int, seed: int, flat: bool):
+def train(model, A, y, At, yt, *, epochs: int, seed: int, flat: bool, lr: float):
     torch.manual_seed(seed)
-    opt = torch.optim.Adam(model.parameters(), lr=3e-3)
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
     X, Xt = (A.flatten(1), At.flatten(1)) if flat else (A, At)
     for _ in range(epochs):
         perm = torch.randperm(len(X))
@@ -54,12 +54,14 @@ def main(argv=None) -> int:
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--epochs", type=int, default=15)
     ap.add_argument("--n", type=int, default=12)
+    ap.add_argument("--lr", type=float, default=3e-3)
+    ap.add_argument("--first-seed", type=int, default=0)
     ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "perm_graph.json"))
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
     torch.set_default_dtype(torch.float64)
     rows = []
-    for seed in range(args.seeds):
+    for seed in range(args.first_seed, args.first_seed + args.seeds):
         gen = torch.Generator().manual_seed(seed)
         A, y = graphs(1000, args.n, gen)
         At, yt = graphs(500, args.n, gen)
@@ -69,12 +71,12 @@ def main(argv=None) -> int:
         mlp = nn.Sequential(nn.Linear(args.n ** 2, 256), nn.ReLU(), nn.Linear(256, 256),
                             nn.ReLU(), nn.Linear(256, 1))
         t = time.perf_counter()
-        e_ign = train(ign, A, y, At, yt, epochs=args.epochs, seed=seed, flat=False)
+        e_ign = train(ign, A, y, At, yt, epochs=args.epochs, seed=seed, flat=False, lr=args.lr)
         t_ign = time.perf_counter() - t
         with torch.no_grad():
             e_big = ((ign(Abig) - ybig).square().mean() / ybig.var()).item()
         t = time.perf_counter()
-        e_mlp = train(mlp, A, y, At, yt, epochs=args.epochs, seed=seed, flat=True)
+        e_mlp = train(mlp, A, y, At, yt, epochs=args.epochs, seed=seed, flat=True, lr=args.lr)
         t_mlp = time.perf_counter() - t
         row = {"seed": seed, "ign": e_ign, "mlp": e_mlp, "ign_on_2n": e_big,
                "ign_params": sum(p.numel() for p in ign.parameters()),

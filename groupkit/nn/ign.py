@@ -74,10 +74,8 @@ class PermutationLayer(nn.Module):
         # The basis maps have unit Frobenius norm; n^(k_out/2) makes the output entries O(1)
         # for every n with the same coefficients (‖W‖_F² ≈ c_out · n^k_out at init).
         scale = float(n) ** (self.k_out / 2)
-        y = ops[0](x.reshape(B, -1), self.weight * scale)
-        if self.bias is not None:
-            one = torch.ones(1, 1, dtype=x.dtype, device=x.device)
-            y = y + ops[1](one, self.bias * scale)
+        extra = () if self.bias is None else ((ops[1], x.new_ones(1, 1), self.bias * scale),)
+        y = ops[0](x.reshape(B, -1), self.weight * scale, extra)
         return y.reshape(B, self.c_out, *([n] * self.k_out))
 
 

@@ -149,7 +149,17 @@ class PartitionOp(nn.Module):
             self.register_buffer("inv_out", torch.as_tensor(np.argsort(perm_out)),
                                  persistent=False)
 
-    def forward(self, x: torch.Tensor, theta: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, theta: torch.Tensor, extra=()) -> torch.Tensor:
+        """x (B, rep_in.size), θ (dim,) → (B, rep_out.size). ``extra``: (op, x′, θ′) triples of
+        other PartitionOps onto the same rep_out (the bias: Scalar → rep_out on x′ = 1) whose
+        terms join before the output is formed, so a bias costs no extra full-size pass."""
+        acc: dict[tuple, dict[tuple, torch.Tensor]] = {}
+        self._accumulate(acc, x, theta)
+        for op, x2, th2 in extra:
+            op._accumulate(acc, x2, th2)
+        return self._emit(acc, x.shape[0], x, theta)
+
+    def _accumulate(self, acc, x: torch.Tensor, theta: torch.Tensor) -> None:
         B = x.shape[0]
         if self._in_perm:
             x = x.index_select(1, self.perm_in)
@@ -160,7 +170,6 @@ class PartitionOp(nn.Module):
             start += width
         # Terms are summed first among equal shapes (cheap: most are vectors or scalars), then
         # broadcast once per output pattern — as a hand-written IGN layer does.
-        acc: dict[tuple, dict[tuple, torch.Tensor]] = {}
         for n, i, j, col, b, a, r, diagrams, plan in self._blocks:
             th = theta[col:col + b * a * r].reshape(b * a, r)
             d = (th @ getattr(self, f"M{n}").to(theta.dtype).T).reshape(b, a, r)
@@ -183,6 +192,8 @@ class PartitionOp(nn.Module):
                 term = term.reshape(B, b, *view)
                 group = acc.setdefault((j, pattern), {})
                 group[view] = term if view not in group else group[view] + term
+
+    def _emit(self, acc, B: int, x: torch.Tensor, theta: torch.Tensor) -> torch.Tensor:
         outs = []
         for j, t in enumerate(self.out_types):
             sizes = _sizes(t.rep)
@@ -322,9 +333,9 @@ class PermutationLinear(EquivariantLinear):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_input(x, self.rep_in, self, ref=self.weight, size=self._size_in)
         lead = x.shape[:-1]
-        y = self.op(x.reshape(-1, self._size_in), self.weight)
-        if self.bias is not None:
-            y = y + self.bias_vector()
+        x = x.reshape(-1, self._size_in)
+        extra = () if self.bias is None else ((self.bias_op, x.new_ones(1, 1), self.bias),)
+        y = self.op(x, self.weight, extra)
         return y.reshape(*lead, self.rep_out.size)
 
     def extra_repr(self) -> str:

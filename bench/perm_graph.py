@@ -25,12 +25,16 @@ from groupkit.nn.ign import IGN2
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def graphs(count: int, n: int, gen: torch.Generator):
+def graphs(count: int, n: int, gen: torch.Generator, target: str = "triangles"):
     p = 0.05 + 0.55 * torch.rand(count, 1, 1, generator=gen)
     upper = torch.triu((torch.rand(count, n, n, generator=gen) < p).double(), diagonal=1)
     A = upper + upper.transpose(1, 2)
-    tri = torch.einsum("bij,bjk,bki->b", A, A, A) / 6
-    return A, (tri / math.comb(n, 3)).unsqueeze(1)
+    if target == "triangles":
+        tri = torch.einsum("bij,bjk,bki->b", A, A, A) / 6
+        return A, (tri / math.comb(n, 3)).unsqueeze(1)
+    # wedges (paths of length 2): Σ_i C(deg_i, 2), per possible wedge
+    deg = A.sum(2)
+    return A, ((deg * (deg - 1) / 2).sum(1) / (n * math.comb(n - 1, 2))).unsqueeze(1)
 
 
 def train(model, A, y, At, yt, *, epochs: int, seed: int, flat: bool, lr: float):
@@ -56,6 +60,7 @@ def main(argv=None) -> int:
     ap.add_argument("--n", type=int, default=12)
     ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--first-seed", type=int, default=0)
+    ap.add_argument("--target", choices=("triangles", "wedges"), default="triangles")
     ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "perm_graph.json"))
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
@@ -63,9 +68,9 @@ def main(argv=None) -> int:
     rows = []
     for seed in range(args.first_seed, args.first_seed + args.seeds):
         gen = torch.Generator().manual_seed(seed)
-        A, y = graphs(1000, args.n, gen)
-        At, yt = graphs(500, args.n, gen)
-        Abig, ybig = graphs(200, 2 * args.n, gen)
+        A, y = graphs(1000, args.n, gen, args.target)
+        At, yt = graphs(500, args.n, gen, args.target)
+        Abig, ybig = graphs(200, 2 * args.n, gen, args.target)
         torch.manual_seed(seed)
         ign = IGN2(1, 16, 1, layers=2)
         mlp = nn.Sequential(nn.Linear(args.n ** 2, 256), nn.ReLU(), nn.Linear(256, 256),

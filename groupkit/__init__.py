@@ -7,7 +7,7 @@ solving, caches and the equivariance checker. ``groupkit.nn`` (PyTorch) is impor
 from .basis import EquivariantBasis
 from .cache import cache_info, clear_caches, clear_disk_cache
 from .catalogue import (
-    C, D, GL, O, S, SL, SO, SO13, SU, U, Z, FullIcosahedral, FullOctahedral, FullTetrahedral,
+    A, C, D, GL, O, S, SL, SO, SO13, SU, U, Z, FullIcosahedral, FullOctahedral, FullTetrahedral,
     Icosahedral, Lorentz, Octahedral, RubiksCube, SO13p, Sp, Tetrahedral, Trivial,
     from_permutations, from_sympy,
 )
@@ -15,7 +15,7 @@ from ._numeric import AmbiguousRankWarning, SolverError
 from .groups import ApproximateGroupWarning, DirectProduct, Group, GroupError
 from .reps import Alt, Rep, RepError, Scalar, Sym, T, UserRep, V, dual, direct_sum, hom, tensor
 from .solver import equivariant_basis, equivariant_projector, solve
-from .finite import A, PSL, Q8, Character, CharacterTable, character, characters, inner
+from .finite import PSL, Q8, Character, CharacterTable, character, characters, inner
 from .clebsch import clebsch_gordan, coupling
 from .interop import from_emlp, to_emlp
 from .decompose import (
@@ -28,7 +28,7 @@ from ._version import __version__
 __all__ = [
     "__version__",
     "Group", "DirectProduct", "GroupError", "ApproximateGroupWarning",
-    "SO", "O", "SL", "GL", "SU", "U", "Sp", "Lorentz", "SO13p", "SO13", "S", "Z", "C", "D",
+    "SO", "O", "SL", "GL", "SU", "U", "Sp", "Lorentz", "SO13p", "SO13", "S", "A", "Z", "C", "D",
     "Trivial", "Tetrahedral", "Octahedral", "Icosahedral", "FullTetrahedral", "FullOctahedral",
     "FullIcosahedral", "RubiksCube", "from_permutations", "from_sympy",
     "Rep", "RepError", "V", "Scalar", "T", "Sym", "Alt", "UserRep",

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._cyclotomic import _conj, _exact_values, _is_integer, _mul, _reduce, _to_sympy
+from .catalogue import A  # re-exported: the alternating groups of the lessons
 from .groups import FINITE_LIMIT, _finite_order, Group, GroupError
 from ._memo import memoized
 
@@ -475,26 +476,7 @@ def inner(a: Character, b: Character):
     return sympy.Rational(red[0] if red else 0, t.order)
 
 
-# -- a few finite groups for teaching --------------------------------------------------------
-
-def A(n: int) -> Group:
-    """The alternating group A_n (even permutations of n points), acting on R^n.
-
-    >>> from groupkit.finite import A, order
-    >>> order(A(5))
-    60
-    """
-    from .catalogue import _check_n, from_permutations
-
-    n = _check_n(n)
-    if n < 3:
-        return from_permutations([], n, name=f"A({n})")
-    gens = [[1, 2, 0] + list(range(3, n))]  # the 3-cycle (0 1 2)
-    if n > 3:  # with the n-cycle (n odd) or the (n−1)-cycle on 1..n−1 (n even): both even
-        gens.append([(i + 1) % n for i in range(n)] if n % 2
-                    else [0] + [1 + (i % (n - 1)) for i in range(1, n)])
-    return from_permutations(gens, n, name=f"A({n})")
-
+# -- a few finite groups for teaching (A(n) lives in the catalogue) -------------------------
 
 def Q8() -> Group:
     """The quaternion group {±1, ±i, ±j, ±k}, acting on H = R⁴ by left multiplication.

@@ -53,6 +53,14 @@ def hom_space(R: Rep, S: Rep) -> Rep:
 
 def solve_pair(R: Rep, S: Rep, *, method: str = "auto", use_cache: bool = True) -> PairBasis:
     """Basis of Hom(R, S) for two summands, as a :class:`PairBasis` (cached by value)."""
+    if method in ("auto", "orbit", "exact"):
+        # Symmetric groups on tensor powers: the orbits are set partitions, found without
+        # touching the index tuples (and never cached: building them costs microseconds).
+        from .partition_basis import orbit_tree_pair, partition_pair
+
+        pair = partition_pair(R, S) or orbit_tree_pair(R, S)
+        if pair is not None:
+            return pair
     U = hom_space(R, S)
     key = cache.entry_key(U.key, method)
     if use_cache:
@@ -118,7 +126,8 @@ def solve(rep_in: Rep, rep_out: Rep, *, method: str = "auto", cache: bool = True
             blk = Block(R, S, np.array(in_offsets), np.array(out_offsets), pair, col)
             blocks.append(blk)
             col += blk.dim
-            if np.iscomplexobj(pair.Q) and not scipy.sparse.issparse(pair.Q):
+            if pair.method not in ("partition", "orbit-tree") and np.iscomplexobj(pair.Q) and \
+                    not scipy.sparse.issparse(pair.Q):
                 is_complex = True
     return EquivariantBasis(rep_in, rep_out, tuple(blocks), is_complex)
 

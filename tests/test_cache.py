@@ -27,12 +27,12 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def _problems():
-    so3, lor, s5 = gk.SO(3), gk.Lorentz(), gk.S(5)
+    so3, lor, s5 = gk.SO(3), gk.Lorentz(), gk.Z(5)
     return [
         (gk.V(so3) ** 2, gk.V(so3) ** 2, 3),       # numeric (pivot)
         # several pairs: Hom(V, V⊗V) = 0 (odd degree), Hom(V⊗V, V⊗V) = 3
         (2 * gk.V(lor) + gk.V(lor) ** 2, gk.V(lor) ** 2, 3),
-        (gk.V(s5) ** 2, gk.V(s5) ** 2, 15),         # orbits (sparse)
+        (gk.V(s5) ** 2, gk.V(s5) ** 2, 125),  # orbits (S(n) goes uncached)
     ]
 
 

@@ -82,3 +82,15 @@ def test_kernel_bilinear_weight_carries_a_checked_fingerprint():
     b.load_state_dict(_roundtrip(a.state_dict()))
     with pytest.raises(RuntimeError, match=r"layer 'kernel\.bilinear' \(BilinearWeight"):
         b.load_state_dict(_tamper(_roundtrip(a.state_dict()), "kernel.bilinear"))
+
+
+def test_structured_permutation_layer_refuses_a_state_dict_of_another_n():
+    from groupkit import S
+
+    def layer(n):
+        return EquivariantLinear(V(S(n)) ** 2, V(S(n)) ** 2, dtype=torch.float64)
+
+    saved = _roundtrip(layer(130).state_dict())  # structured path (n² ≥ 128²)
+    layer(130).load_state_dict(saved)
+    with pytest.raises(RuntimeError, match=r"PermutationLinear .*different basis"):
+        layer(140).load_state_dict(saved)

@@ -7,14 +7,17 @@ that contain them (no per-call check, which would synchronise the device).
 """
 
 from .bilinear import EquivariantBilinear
+from .ign import IGN2, DeepSets, PermutationLayer
 from .emlp import EMLP, MLP, EMLPBlock, hidden_reps, tensor_rank_counts, uniform_rep
 from .linear import BasisAssembler, EquivariantLinear
+from .permutation import PermutationLinear
 from .nonlinear import (
     GatedNonlinearity, NormNonlinearity, PointwiseNonlinearity, gated, num_gates,
 )
 
 __all__ = [
     "EquivariantLinear", "BasisAssembler", "EquivariantBilinear",
+    "PermutationLinear", "PermutationLayer", "IGN2", "DeepSets",
     "GatedNonlinearity", "NormNonlinearity", "PointwiseNonlinearity", "gated", "num_gates",
     "EMLP", "EMLPBlock", "MLP", "uniform_rep", "hidden_reps", "tensor_rank_counts",
 ]

@@ -39,8 +39,13 @@ def basis_fingerprint(module: nn.Module) -> dict | None:
     """The fingerprint of ``module``'s bases: its non-persistent buffers (and its submodules'),
     as {"names": [...], "shapes": [[...], ...], "values": [float, ...]}; None when they hold no
     values (built on the ``meta`` device)."""
-    names, shapes, values = [], [], []
+    names, shapes, values, digests = [], [], [], []
     for mod_name, mod in module.named_modules():
+        # Layers whose basis is symbolic (no buffers, e.g. structured permutation layers) name it
+        # by a digest instead.
+        digest = getattr(mod, "basis_digest", None)
+        if digest is not None:
+            digests.append(f"{mod_name or '.'}:{digest}")
         for name, buf in mod._buffers.items():
             if buf is None or name not in mod._non_persistent_buffers_set:
                 continue
@@ -52,7 +57,10 @@ def basis_fingerprint(module: nn.Module) -> dict | None:
             names.append(f"{mod_name}.{name}" if mod_name else name)
             shapes.append(list(buf.shape))
             values.append(float(flat @ _probe(flat.size)) if flat.size else 0.0)
-    return {"names": names, "shapes": shapes, "values": values}
+    out = {"names": names, "shapes": shapes, "values": values}
+    if digests:
+        out["digests"] = digests
+    return out
 
 
 def _describe(module: nn.Module) -> str:
@@ -62,6 +70,9 @@ def _describe(module: nn.Module) -> str:
 
 
 def _difference(saved: dict, own: dict) -> str | None:
+    if saved.get("digests", []) != own.get("digests", []):
+        return (f"its symbolic bases are {own.get('digests', [])} but the saved ones were "
+                f"{saved.get('digests', [])}")
     if saved.get("names") != own["names"] or saved.get("shapes") != own["shapes"]:
         return (f"its bases have the buffers {list(zip(own['names'], own['shapes']))} but the "
                 f"saved ones had {list(zip(saved.get('names', []), saved.get('shapes', [])))}")

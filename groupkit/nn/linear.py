@@ -233,6 +233,17 @@ class EquivariantLinear(nn.Module):
     (torch.Size([1]), torch.Size([7, 3]))
     """
 
+    def __new__(cls, rep_in=None, rep_out=None, *args, method: str = "auto", **kwargs):
+        # Symmetric-group tensor reps (sets, graphs, …) are applied as structured operations,
+        # never as an (out, in) weight, when that is cheaper (groupkit.nn.permutation).
+        if cls is EquivariantLinear and method == "auto" and isinstance(rep_in, Rep) \
+                and isinstance(rep_out, Rep):
+            from .permutation import PermutationLinear, structured_is_cheaper
+
+            if structured_is_cheaper(rep_in, rep_out):
+                return super().__new__(PermutationLinear)
+        return super().__new__(cls)
+
     def __init__(self, rep_in: Rep, rep_out: Rep, *, bias: bool = True, method: str = "auto",
                  dtype: torch.dtype | None = None, device=None):
         super().__init__()

@@ -1,0 +1,138 @@
+"""Graph and set networks from the structured permutation layers: a 2-IGN and DeepSets.
+
+Both work on inputs of any size n: their parameters are the partition-basis coefficients, which
+are the same list for every n ≥ k (the Bell numbers do not depend on n), and the structured
+operations for each n are built on first use and kept. A batch of graphs of different sizes is a
+list; graphs of equal size are stacked and run together.
+
+>>> import torch
+>>> model = IGN2(1, 8, 1)
+>>> graphs = [torch.ones(5, 5), torch.ones(7, 7), torch.zeros(5, 5)]
+>>> model(graphs).shape
+torch.Size([3, 1])
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from ..catalogue import S
+from ..reps import Scalar, V
+from ..solver import solve
+from .permutation import PartitionOp
+
+__all__ = ["PermutationLayer", "IGN2", "DeepSets"]
+
+
+def _rep(n: int, k: int, c: int):
+    return c * (V(S(n)) ** k if k else Scalar)
+
+
+class PermutationLayer(nn.Module):
+    """c_in copies of V^⊗k_in → c_out copies of V^⊗k_out for S(n), any n ≥ k_in + k_out.
+
+    ``forward(x)`` with x (B, c_in, n, …, n) (k_in index axes) → (B, c_out, n, …, n). The
+    coefficients are those of :class:`~groupkit.nn.EquivariantLinear` at each n.
+    """
+
+    def __init__(self, k_in: int, k_out: int, c_in: int, c_out: int, *, bias: bool = True):
+        super().__init__()
+        self.k_in, self.k_out, self.c_in, self.c_out = k_in, k_out, c_in, c_out
+        self.min_n = max(k_in + k_out, 1)
+        n0 = self.min_n
+        dim = solve(_rep(n0, k_in, c_in), _rep(n0, k_out, c_out)).dim
+        self.weight = nn.Parameter(torch.randn(dim) * math.sqrt(c_out / max(dim, 1)))
+        bdim = solve(Scalar, _rep(n0, k_out, c_out)).dim if bias else 0
+        self.bias = nn.Parameter(torch.zeros(bdim)) if bias else None
+        self.ops = nn.ModuleDict()
+
+    def _ops(self, n: int):
+        key = str(n)
+        if key not in self.ops:
+            if n < self.min_n:
+                raise ValueError(f"{type(self).__name__} ({self.k_in} → {self.k_out}) needs "
+                                 f"n ≥ {self.min_n} points; got n = {n}.")
+            rin, rout = _rep(n, self.k_in, self.c_in), _rep(n, self.k_out, self.c_out)
+            mods = [PartitionOp(solve(rin, rout))]
+            if self.bias is not None:
+                mods.append(PartitionOp(solve(Scalar, rout)))
+            self.ops[key] = nn.ModuleList(mods).to(self.weight.device)
+        return self.ops[key]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.ndim != 2 + self.k_in or x.shape[1] != self.c_in:
+            raise ValueError(f"expected (B, {self.c_in}" + ", n" * self.k_in +
+                             f"); got {tuple(x.shape)}.")
+        n = x.shape[-1] if self.k_in else None
+        if n is None:
+            raise ValueError("a layer from scalars needs n; use it after a set/graph layer.")
+        ops = self._ops(n)
+        B = x.shape[0]
+        # The basis maps have unit Frobenius norm; n^(k_out/2) makes the output entries O(1)
+        # for every n with the same coefficients (‖W‖_F² ≈ c_out · n^k_out at init).
+        scale = float(n) ** (self.k_out / 2)
+        extra = () if self.bias is None else ((ops[1], x.new_ones(1, 1), self.bias * scale),)
+        y = ops[0](x.reshape(B, -1), self.weight * scale, extra)
+        return y.reshape(B, self.c_out, *([n] * self.k_out))
+
+
+def _by_size(xs):
+    """Group a list of (n, …, n) or (c, n, …, n) tensors by n: {n: (indices, stacked)}."""
+    groups: dict[int, list[int]] = {}
+    for i, x in enumerate(xs):
+        groups.setdefault(x.shape[-1], []).append(i)
+    return {n: (idx, torch.stack([xs[i] for i in idx])) for n, idx in groups.items()}
+
+
+class _Invariant(nn.Module):
+    """Shared structure: equivariant layers (order k), an invariant pooling, an MLP head."""
+
+    k = 2
+
+    def __init__(self, c_in: int, hidden: int, c_out: int, layers: int = 2):
+        super().__init__()
+        self.c_in = c_in
+        widths = [c_in] + [hidden] * layers
+        self.layers = nn.ModuleList(PermutationLayer(self.k, self.k, a, b)
+                                    for a, b in zip(widths[:-1], widths[1:]))
+        self.pool = PermutationLayer(self.k, 0, hidden, hidden)
+        self.head = nn.Sequential(nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(),
+                                  nn.Linear(hidden, c_out))
+
+    def _one_size(self, x: torch.Tensor) -> torch.Tensor:
+        if x.ndim == 1 + self.k:
+            x = x.unsqueeze(1)
+        for layer in self.layers:
+            x = torch.relu(layer(x))
+        return self.head(self.pool(x).reshape(x.shape[0], -1))
+
+    def forward(self, x) -> torch.Tensor:
+        """x: a tensor (B, [c_in,] n, …, n) or a list of such per-sample tensors of any n
+        (no batch axis). Returns (B, c_out), invariant under relabelling the points."""
+        if isinstance(x, torch.Tensor):
+            return self._one_size(x)
+        out = [None] * len(x)
+        for _, (idx, stacked) in _by_size(list(x)).items():
+            y = self._one_size(stacked)
+            for i, row in zip(idx, y):
+                out[i] = row
+        return torch.stack(out)
+
+
+class IGN2(_Invariant):
+    """An invariant graph network (Maron et al., ICLR 2019): 2→2 equivariant layers on
+    (B, c_in, n, n) edge features (or adjacency matrices (B, n, n)), ReLU, an invariant
+    2→0 pooling (the 2 invariant maps: trace and total sum, per channel pair) and an MLP.
+    Graphs of different sizes go in as a list."""
+
+    k = 2
+
+
+class DeepSets(_Invariant):
+    """DeepSets (Zaheer et al., 2017) as 1→1 equivariant layers on (B, c_in, n) point features,
+    an invariant sum pooling and an MLP."""
+
+    k = 1

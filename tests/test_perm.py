@@ -145,7 +145,9 @@ def _layers(rin, rout):
     with torch.no_grad():
         p.bias.normal_()
     d = EquivariantLinear(rin, rout, method="orbit", dtype=torch.float64)  # the dense path
-    d.load_state_dict(p.state_dict())
+    # The same coefficients in the dense layout: copied as plain tensors, since a state dict
+    # with its basis fingerprint only loads into a layer of the same implementation.
+    d.load_state_dict({k: v for k, v in p.state_dict().items()})
     return p, d
 
 

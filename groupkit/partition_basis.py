@@ -30,9 +30,10 @@ import numpy as np
 import scipy.sparse
 
 from . import _partitions as P
+from . import _permgroups
 from .basis import DENSE_BYTES_LIMIT, PairBasis
 from .groups import Group
-from .reps import Rep, Scalar, Vector, _Dual, _Lifted, _Tensor
+from .reps import Rep, Scalar, Vector, _Dual, _Lifted, _Tensor, dual, tensor
 
 __all__ = ["PartitionBasis", "PartitionPairBasis", "position_groups"]
 
@@ -371,9 +372,6 @@ class OrbitPairBasis(PairBasis):
 def orbit_tree_pair(R: Rep, S: Rep) -> OrbitPairBasis | None:
     """The solver's hook for permutation groups that are not symmetric groups: orbits from the
     stabiliser tree when enumerating the index tuples would cost more (else None)."""
-    from . import _permgroups
-    from .reps import tensor, dual
-
     U = tensor(S, dual(R))
     if U.size < ENUMERATE_BELOW or U == Scalar:
         return None

@@ -28,6 +28,7 @@ import scipy.sparse.linalg
 from . import _numeric, _orbits, cache
 from ._constraint import Constraint
 from .basis import Block, EquivariantBasis, PairBasis
+from .partition_basis import orbit_tree_pair, partition_pair
 from .reps import Rep, RepError, _unify, dual, tensor
 
 __all__ = ["solve", "equivariant_basis", "equivariant_projector", "METHODS"]
@@ -56,8 +57,6 @@ def solve_pair(R: Rep, S: Rep, *, method: str = "auto", use_cache: bool = True) 
     if method in ("auto", "orbit", "exact"):
         # Symmetric groups on tensor powers: the orbits are set partitions, found without
         # touching the index tuples (and never cached: building them costs microseconds).
-        from .partition_basis import orbit_tree_pair, partition_pair
-
         pair = partition_pair(R, S) or orbit_tree_pair(R, S)
         if pair is not None:
             return pair

@@ -34,11 +34,27 @@ DENSE_LIMIT = 4096     # largest number of unknowns solved with a dense eigen-de
 
 
 class SolverError(RuntimeError):
-    """The solver cannot handle this problem (with the requested method)."""
+    """The solver cannot handle this problem (with the requested method).
+
+    >>> from groupkit import SO, V, solve, SolverError
+    >>> try:
+    ...     solve(V(SO(3)), V(SO(3)), method="orbit")
+    ... except SolverError:
+    ...     print("SO(3) does not act by permutations")
+    SO(3) does not act by permutations
+    """
 
 
 class AmbiguousRankWarning(UserWarning):
-    """The spectrum has no clear gap between zero and non-zero eigenvalues."""
+    """The spectrum has no clear gap between zero and non-zero eigenvalues.
+
+    The size of the gap found is ``EquivariantBasis.gap``; turn the warning into an error with
+    ``warnings.simplefilter("error", AmbiguousRankWarning)``.
+
+    >>> from groupkit import AmbiguousRankWarning
+    >>> issubclass(AmbiguousRankWarning, UserWarning)
+    True
+    """
 
 
 @dataclass(frozen=True)

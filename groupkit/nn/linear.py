@@ -66,7 +66,14 @@ def check_input(x, rep: Rep, module: nn.Module, name: str = "x",
 class BasisAssembler(nn.Module):
     """Turns a flat coefficient vector θ (dim,) into the weight matrix W (out, in) of an
     :class:`~groupkit.EquivariantBasis`. Holds the pair bases as non-persistent buffers (complex
-    ones as real pairs, so that ``.to(dtype)`` is safe)."""
+    ones as real pairs, so that ``.to(dtype)`` is safe).
+
+    >>> import torch
+    >>> from groupkit import SO, V, solve
+    >>> asm = BasisAssembler(solve(2*V(SO(3)), V(SO(3))), dtype=torch.float64)
+    >>> asm(torch.ones(2, dtype=torch.float64)).shape      # θ (dim,) → W (out, in)
+    torch.Size([3, 6])
+    """
 
     def __init__(self, basis: EquivariantBasis, *, dtype: torch.dtype | None = None,
                  device=None):

@@ -79,7 +79,8 @@ def grid_action(field: torch.Tensor, g, rep: Rep) -> torch.Tensor:
     out = torch.flip(field, flips) if flips else field
     inv = np.argsort(perm)
     out = out.permute(0, 1, *[2 + int(inv[m]) for m in range(d)])
-    R = torch.as_tensor(rep.rho(g), dtype=field.dtype, device=field.device)
+    # a copy: rho(g) may be a read-only generator, which torch warns about
+    R = torch.as_tensor(np.array(rep.rho(g)), dtype=field.dtype, device=field.device)
     return torch.einsum("oc,bc...->bo...", R, out)
 
 

@@ -15,10 +15,15 @@ from ._numeric import AmbiguousRankWarning, SolverError
 from .groups import DirectProduct, Group, GroupError
 from .reps import Alt, Rep, RepError, Scalar, Sym, T, UserRep, V, dual, direct_sum, hom, tensor
 from .solver import equivariant_basis, equivariant_projector, solve
+from .finite import A, PSL, Q8, Character, CharacterTable, character, characters, inner
+from .clebsch import clebsch_gordan, coupling
+from .interop import from_emlp, to_emlp
+from .decompose import Decomposition, DecompositionError, Irrep, commutant, decompose
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 __all__ = [
+    "__version__",
     "Group", "DirectProduct", "GroupError",
     "SO", "O", "SL", "GL", "SU", "U", "Sp", "Lorentz", "SO13p", "SO13", "S", "Z", "C", "D",
     "Trivial", "Tetrahedral", "Octahedral", "Icosahedral", "FullTetrahedral", "FullOctahedral",
@@ -28,4 +33,7 @@ __all__ = [
     "solve", "equivariant_basis", "equivariant_projector", "EquivariantBasis",
     "SolverError", "AmbiguousRankWarning",
     "clear_caches", "clear_disk_cache", "cache_info",
+    "A", "Q8", "PSL", "characters", "CharacterTable", "character", "Character", "inner",
+    "clebsch_gordan", "coupling", "from_emlp", "to_emlp",
+    "decompose", "Decomposition", "DecompositionError", "Irrep", "commutant",
 ]

@@ -206,6 +206,20 @@ class Group:
             return NotImplemented
         return DirectProduct(self, other)
 
+    # -- finite groups (see groupkit.finite) --------------------------------------------------
+    def order(self):
+        """|G|: an int for a finite group (Schreier–Sims for permutation groups), ``math.inf``
+        for a group with a Lie algebra. ``S(4).order() == 24``."""
+        from .finite import order
+
+        return order(self)
+
+    def elements(self, *, limit: int = 100_000) -> np.ndarray:
+        """All elements of a finite group, array (|G|, d, d), the identity first."""
+        from .finite import elements
+
+        return elements(self, limit=limit)
+
     # -- sampling ----------------------------------------------------------------------------
     def samples(self, n: int, rng=None) -> np.ndarray:
         """Draw ``n`` random group elements, array (n, d, d).

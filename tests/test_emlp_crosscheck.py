@@ -22,7 +22,7 @@ pytestmark = pytest.mark.emlp
 
 @pytest.fixture(scope="module")
 def emlp():
-    from bench._emlp_compat import patch_emlp
+    from groupkit._emlp_compat import patch_emlp
 
     patch_emlp()
     import emlp.groups

@@ -61,7 +61,7 @@ def train_emlp_reference(train_set: datasets.Dataset, val_set: datasets.Dataset,
     trainable variable by 1 − lr·weight_decay before the Adam step). ``bilinear`` (one bool, or
     one per hidden layer) drops the bilinear term of the blocks marked False."""
     try:
-        from bench._emlp_compat import patch_emlp  # the tqdm shim for emlp's Krylov solver
+        from .._emlp_compat import patch_emlp  # the tqdm shim for emlp's Krylov solver
 
         patch_emlp()
     except ImportError:

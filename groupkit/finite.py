@@ -1,0 +1,618 @@
+"""Finite groups: elements, order, conjugacy classes and exact character tables.
+
+* :func:`elements` enumerates a finite matrix group from its generators (breadth-first closure,
+  elements identified by their entries rounded to 9 decimals), up to a size limit;
+  :func:`order` uses Schreier–Sims (sympy) for (signed) permutation groups, so the Rubik's cube
+  needs no enumeration.
+* :func:`conjugacy_classes` are orbits under conjugation by the generators.
+* :func:`characters` builds the character table by Burnside's method: the class sums span the
+  centre of the group algebra, their structure constants c_ijk form commuting matrices, and the
+  common eigenvectors are the central characters ω_χ(C) = |C| χ(g_C) / χ(1). The numerical values
+  are then made exact: on a class of elements of order o, ρ(g) has eigenvalues ζ_o^a with integer
+  multiplicities m_a = (1/o) Σ_t χ(g^t) ζ_o^{−at}, so χ(g) = Σ_a m_a ζ_o^a exactly. Exact values
+  live in the cyclotomic field Q(ζ_e) (e the exponent of G), where both orthogonality relations are
+  checked in integer arithmetic.
+
+>>> from groupkit import S
+>>> from groupkit.finite import characters
+>>> t = characters(S(4))
+>>> t.degrees, t.class_sizes
+((1, 1, 2, 3, 3), (1, 3, 6, 8, 6))
+>>> t.check_orthogonality()
+True
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .groups import Group, GroupError
+
+__all__ = [
+    "elements", "order", "conjugacy_classes", "ConjugacyClass", "characters", "CharacterTable",
+    "character", "Character", "inner", "A", "Q8", "PSL", "DEFAULT_LIMIT",
+]
+
+DEFAULT_LIMIT = 100_000  # largest group enumerated element by element
+
+
+def _key(m: np.ndarray) -> bytes:
+    r = np.round(m, 9) + 0.0
+    if np.iscomplexobj(r):
+        r = np.concatenate([r.real.ravel(), r.imag.ravel()]) + 0.0
+    return np.ascontiguousarray(r).tobytes()
+
+
+def _check_finite(G: Group, what: str) -> None:
+    if not isinstance(G, Group):
+        raise GroupError(f"{what} needs a groupkit Group; got {type(G).__name__}.")
+    if not G.is_finite:
+        raise GroupError(f"{G} has a Lie algebra, so it is infinite; {what} needs a finite group.")
+
+
+@functools.lru_cache(maxsize=16)
+def _enumerate(G: Group, limit: int) -> tuple[np.ndarray, dict]:
+    d = G.d
+    gens = list(G.discrete_generators)
+    dtype = np.result_type(G.discrete_generators.dtype, np.float64)
+    e = np.eye(d, dtype=dtype)
+    elems = [e]
+    index = {_key(e): 0}
+    frontier = [e]
+    while frontier:
+        nxt = []
+        for x in frontier:
+            for h in gens:
+                y = h @ x
+                k = _key(y)
+                if k not in index:
+                    index[k] = len(elems)
+                    elems.append(y)
+                    nxt.append(y)
+                    if len(elems) > limit:
+                        raise GroupError(
+                            f"{G} has more than {limit} elements (or a generator of infinite "
+                            f"order); pass a larger limit=… to enumerate it.")
+        frontier = nxt
+    out = np.array(elems)
+    out.setflags(write=False)
+    return out, index
+
+
+def elements(G: Group, *, limit: int = DEFAULT_LIMIT) -> np.ndarray:
+    """All elements of a finite group, array (|G|, d, d), the identity first.
+
+    >>> from groupkit import D
+    >>> elements(D(4)).shape
+    (8, 2, 2)
+    """
+    _check_finite(G, "elements")
+    return _enumerate(G, int(limit))[0]
+
+
+def _as_permutations(G: Group):
+    """The generators as permutations of d points (or 2d, for signed permutations), or None."""
+    from .groups import signed_permutation
+
+    if not G.is_signed_permutation:
+        return None
+    d = G.d
+    perms = []
+    for h in G.discrete_generators:
+        pi, s = signed_permutation(h)
+        # point j ↦ π(j) with sign s_j; point d + j stands for −e_j
+        p = [0] * (2 * d)
+        for j in range(d):
+            a, b = int(pi[j]), int(pi[j]) + d
+            p[j], p[d + j] = (a, b) if s[j] > 0 else (b, a)
+        perms.append(p)
+    return perms, 2 * d
+
+
+def order(G: Group, *, limit: int = DEFAULT_LIMIT) -> int | float:
+    """|G|: by Schreier–Sims for (signed) permutation groups, by enumeration for other finite
+    groups (up to ``limit`` elements), ``math.inf`` for a group with a Lie algebra.
+
+    >>> from groupkit import RubiksCube, SO, S
+    >>> order(S(5)), order(RubiksCube()), order(SO(3))
+    (120, 43252003274489856000, inf)
+    """
+    if not isinstance(G, Group):
+        raise GroupError(f"order needs a groupkit Group; got {type(G).__name__}.")
+    if not G.is_finite:
+        return math.inf
+    if G.discrete_generators.shape[0] == 0:
+        return 1
+    perm = _as_permutations(G)
+    if perm is not None:
+        from sympy.combinatorics import Permutation, PermutationGroup
+
+        perms, n = perm
+        return int(PermutationGroup([Permutation(p) for p in perms]).order())
+    return len(elements(G, limit=limit))
+
+
+# -- conjugacy classes -----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ConjugacyClass:
+    """One conjugacy class: a representative (d, d), its size and the order of its elements.
+
+    >>> from groupkit import S
+    >>> [c.size for c in conjugacy_classes(S(3))]  # identity, transpositions, 3-cycles
+    [1, 3, 2]
+    """
+
+    representative: np.ndarray
+    size: int
+    element_order: int
+    members: tuple[int, ...]  # indices into elements(G)
+
+    def __repr__(self) -> str:
+        return f"ConjugacyClass(size={self.size}, order={self.element_order})"
+
+
+@functools.lru_cache(maxsize=16)
+def _classes(G: Group, limit: int):
+    X, index = _enumerate(G, limit)
+    gens = list(G.discrete_generators)
+    inv = [np.linalg.inv(h) for h in gens]
+    cls_of = np.full(len(X), -1)
+    classes = []
+    for start in range(len(X)):
+        if cls_of[start] >= 0:
+            continue
+        c = len(classes)
+        members = [start]
+        cls_of[start] = c
+        queue = [start]
+        while queue:
+            i = queue.pop()
+            for h, hi in zip(gens, inv):
+                j = index[_key(h @ X[i] @ hi)]
+                if cls_of[j] < 0:
+                    cls_of[j] = c
+                    members.append(j)
+                    queue.append(j)
+        classes.append(sorted(members))
+    orders = [_element_order(X[m[0]]) for m in classes]
+    # identity first, then by element order, then by class size
+    perm = sorted(range(len(classes)), key=lambda c: (orders[c], len(classes[c]), classes[c][0]))
+    out = tuple(ConjugacyClass(X[classes[c][0]], len(classes[c]), orders[c], tuple(classes[c]))
+                for c in perm)
+    remap = np.empty(len(classes), int)
+    remap[perm] = np.arange(len(classes))
+    return out, remap[cls_of]
+
+
+def _element_order(g: np.ndarray, cap: int = 100_000) -> int:
+    e = np.eye(g.shape[0])
+    x = g
+    for k in range(1, cap + 1):
+        if np.allclose(x, e, atol=1e-8):
+            return k
+        x = x @ g
+    raise GroupError("a group element has order above 100000 (or infinite order).")
+
+
+def conjugacy_classes(G: Group, *, limit: int = DEFAULT_LIMIT) -> tuple[ConjugacyClass, ...]:
+    """The conjugacy classes of a finite group: the identity's first, then by element order and
+    size.
+
+    >>> from groupkit import D
+    >>> [(c.size, c.element_order) for c in conjugacy_classes(D(4))]
+    [(1, 1), (1, 2), (2, 2), (2, 2), (2, 4)]
+    """
+    _check_finite(G, "conjugacy_classes")
+    return _classes(G, int(limit))[0]
+
+
+# -- exact cyclotomic values -----------------------------------------------------------------
+
+@functools.lru_cache(maxsize=64)
+def _cyclotomic_poly(e: int) -> tuple[int, ...]:
+    import sympy
+
+    x = sympy.Symbol("x")
+    return tuple(int(c) for c in sympy.Poly(sympy.cyclotomic_poly(e, x), x).all_coeffs())
+
+
+def _reduce(v: np.ndarray, e: int) -> tuple[int, ...]:
+    """Canonical form of Σ v_a ζ_e^a: the remainder modulo the cyclotomic polynomial Φ_e."""
+    phi = _cyclotomic_poly(e)  # leading coefficient first, monic
+    deg = len(phi) - 1
+    c = [int(x) for x in v]
+    for top in range(len(c) - 1, deg - 1, -1):
+        t = c[top]
+        if t:
+            for i, p in enumerate(phi):
+                c[top - deg + (deg - i)] -= t * p if i else 0
+            c[top] = 0
+    return tuple(c[:deg])
+
+
+def _mul(a: np.ndarray, b: np.ndarray, e: int) -> np.ndarray:
+    out = np.zeros(e, dtype=object)
+    for i in np.flatnonzero(a):
+        out += np.roll(b, i) * a[i]
+    return out
+
+
+def _conj(a: np.ndarray) -> np.ndarray:
+    return np.roll(a[::-1], 1)
+
+
+def _is_integer(v: np.ndarray, e: int, n: int) -> bool:
+    w = v.copy()
+    w[0] -= n
+    return not any(_reduce(w, e))
+
+
+def _galois_conjugates(v: np.ndarray, e: int) -> list[tuple[int, ...]]:
+    seen = []
+    for u in range(1, e):
+        if math.gcd(u, e) != 1:
+            continue
+        w = np.zeros(e, dtype=object)
+        for a in np.flatnonzero(v):
+            w[(a * u) % e] += v[a]
+        r = _reduce(w, e)
+        if r not in seen:
+            seen.append(r)
+    return seen
+
+
+def _to_sympy(v: np.ndarray, e: int):
+    """A readable sympy number for Σ v_a ζ_e^a: an integer, a quadratic irrational, or a sum
+    of roots of unity."""
+    import sympy
+
+    num = complex(sum(complex(v[a]) * np.exp(2j * np.pi * a / e) for a in np.flatnonzero(v)))
+    conj = _galois_conjugates(v, e)
+    if len(conj) == 1:
+        return sympy.Integer(round(num.real))
+    if len(conj) == 2:
+        zeta = np.exp(2j * np.pi / e)
+        vals = [sum(c * zeta ** a for a, c in enumerate(r)) for r in conj]
+        s, p = round((vals[0] + vals[1]).real), round((vals[0] * vals[1]).real)
+        root = sympy.sqrt(sympy.Integer(s * s - 4 * p))
+        cands = [(sympy.Integer(s) + root) / 2, (sympy.Integer(s) - root) / 2]
+        return min(cands, key=lambda x: abs(complex(x) - num))
+    z = sympy.exp(2 * sympy.pi * sympy.I / e)
+    return sympy.Add(*[int(v[a]) * z ** int(a) for a in np.flatnonzero(v)])
+
+
+def _exact_values(chi_powers, orders, e: int) -> list[np.ndarray]:
+    """Cyclotomic vectors (length e) of χ on each class, from χ(g^t) for t < o(g)."""
+    out = []
+    for vals, o in zip(chi_powers, orders):
+        vec = np.zeros(e, dtype=object)
+        t = np.arange(o)
+        for a in range(o):
+            m = np.sum(np.asarray(vals) * np.exp(-2j * np.pi * a * t / o)) / o
+            mi = round(m.real)
+            if abs(m - mi) > 1e-4:
+                raise ArithmeticError(
+                    f"a character value is not a sum of roots of unity (multiplicity {m:.4f}); "
+                    "the numerical character table is not accurate enough.")
+            if mi:
+                vec[(a * (e // o)) % e] += mi
+        out.append(vec)
+    return out
+
+
+# -- character tables ------------------------------------------------------------------------
+
+@dataclass(frozen=True, eq=False)
+class CharacterTable:
+    """The character table of a finite group: rows irreducible characters (over C), columns
+    conjugacy classes (identity first).
+
+    ``values`` is an exact sympy Matrix; ``numeric`` the same as a complex array; ``degrees``
+    χ(1); ``indicators`` the Frobenius–Schur indicators (1 real, 0 complex, −1 quaternionic).
+
+    >>> from groupkit.finite import Q8, characters
+    >>> characters(Q8()).indicators
+    (1, 1, 1, 1, -1)
+    """
+
+    group: Group
+    classes: tuple[ConjugacyClass, ...]
+    exponent: int
+    _exact: tuple  # rows of cyclotomic vectors (length exponent)
+    numeric: np.ndarray
+
+    @property
+    def order(self) -> int:
+        return sum(c.size for c in self.classes)
+
+    @property
+    def class_sizes(self) -> tuple[int, ...]:
+        return tuple(c.size for c in self.classes)
+
+    @property
+    def degrees(self) -> tuple[int, ...]:
+        return tuple(int(round(x.real)) for x in self.numeric[:, 0])
+
+    @functools.cached_property
+    def values(self):
+        import sympy
+
+        return sympy.Matrix([[_to_sympy(v, self.exponent) for v in row] for row in self._exact])
+
+    @functools.cached_property
+    def indicators(self) -> tuple[int, ...]:
+        _, cls_of = _classes(self.group, DEFAULT_LIMIT)
+        X = elements(self.group)
+        sq = [int(cls_of[_enumerate(self.group, DEFAULT_LIMIT)[1][_key(c.representative
+                                                                       @ c.representative)]])
+              for c in self.classes]
+        out = []
+        for row in self.numeric:
+            nu = sum(c.size * row[s] for c, s in zip(self.classes, sq)) / len(X)
+            out.append(int(round(nu.real)))
+        return tuple(out)
+
+    def check_orthogonality(self) -> bool:
+        """Both orthogonality relations, in exact cyclotomic arithmetic; True or raises.
+
+        Rows: Σ_C |C| χ_i(C) conj χ_j(C) = |G| δ_ij. Columns: Σ_i χ_i(C) conj χ_i(C') = δ_CC'
+        |G|/|C|."""
+        e, r, N = self.exponent, len(self.classes), self.order
+        rows = self._exact
+        for i in range(r):
+            for j in range(i, r):
+                s = np.zeros(e, dtype=object)
+                for k, c in enumerate(self.classes):
+                    s += c.size * _mul(rows[i][k], _conj(rows[j][k]), e)
+                if not _is_integer(s, e, N if i == j else 0):
+                    raise ArithmeticError(f"row orthogonality fails for characters {i}, {j}.")
+        for k in range(r):
+            for m in range(k, r):
+                s = np.zeros(e, dtype=object)
+                for i in range(r):
+                    s += _mul(rows[i][k], _conj(rows[i][m]), e)
+                want = N // self.classes[k].size if k == m else 0
+                if not _is_integer(s, e, want):
+                    raise ArithmeticError(f"column orthogonality fails for classes {k}, {m}.")
+        return True
+
+    def multiplicities(self, chi: "Character") -> tuple[int, ...]:
+        """⟨χ, χ_i⟩ for every irreducible character χ_i: how often each occurs in χ."""
+        return tuple(int(inner(chi, Character(self, row))) for row in self._exact)
+
+    def __repr__(self) -> str:
+        head = ["class size"] + [str(c.size) for c in self.classes]
+        order = ["elt order"] + [str(c.element_order) for c in self.classes]
+        body = [[f"χ{i}"] + [str(v) for v in self.values.row(i)] for i in range(len(self.classes))]
+        rows = [head, order] + body
+        w = [max(len(r[j]) for r in rows) for j in range(len(head))]
+        lines = ["  ".join(s.rjust(w[j]) for j, s in enumerate(r)) for r in rows]
+        return f"character table of {self.group} (order {self.order})\n" + "\n".join(lines)
+
+    def _repr_latex_(self) -> str:
+        import sympy
+
+        r = len(self.classes)
+        cols = "c|" + "c" * r
+        head = r"|C| & " + " & ".join(str(c.size) for c in self.classes) + r" \\ \hline"
+        body = r" \\ ".join(rf"\chi_{{{i}}} & " + " & ".join(
+            sympy.latex(v) for v in self.values.row(i)) for i in range(r))
+        return rf"$\begin{{array}}{{{cols}}} {head} {body} \end{{array}}$"
+
+
+def _class_constants(G: Group, classes, cls_of) -> np.ndarray:
+    """c[j, i, k] = #{x ∈ C_j : x⁻¹ z_k ∈ C_i} for a fixed z_k ∈ C_k."""
+    X, index = _enumerate(G, DEFAULT_LIMIT)
+    r = len(classes)
+    c = np.zeros((r, r, r))
+    invs = {}
+    for j, cj in enumerate(classes):
+        for x in cj.members:
+            xi = invs.setdefault(x, np.linalg.inv(X[x]))
+            for k, ck in enumerate(classes):
+                y = index[_key(xi @ ck.representative)]
+                c[j, cls_of[y], k] += 1
+    return c
+
+
+@functools.lru_cache(maxsize=16)
+def _table(G: Group) -> CharacterTable:
+    classes, cls_of = _classes(G, DEFAULT_LIMIT)
+    r = len(classes)
+    N = sum(c.size for c in classes)
+    sizes = np.array([c.size for c in classes], float)
+    c = _class_constants(G, classes, cls_of)
+    rng = np.random.default_rng(12345)
+    for _ in range(8):
+        # M_j acts on ω = (ω_k): Σ_k c[j, i, k] ω_k = ω_j ω_i, so ω is an eigenvector of M_jᵀ…
+        M = np.tensordot(rng.normal(size=r), c, axes=1)  # M[i, k]
+        w, vecs = np.linalg.eig(M)
+        if np.min(np.abs(w[:, None] - w[None, :]) + np.eye(r) * 1e9) > 1e-6:
+            break
+    else:
+        raise ArithmeticError("the class algebra has no simple random element (report this).")
+    omegas = vecs / vecs[0][None, :]  # ω(identity class) = 1
+    rows = []
+    for t in range(r):
+        om = omegas[:, t]
+        deg = math.sqrt(N / np.sum(np.abs(om) ** 2 / sizes))
+        rows.append(om * deg / sizes)
+    numeric = np.array(rows)
+    # exact values from the power maps
+    X, index = _enumerate(G, DEFAULT_LIMIT)
+    e = math.lcm(*[c.element_order for c in classes])
+    powers = []
+    for cl in classes:
+        g, x, idx = cl.representative, np.eye(G.d), []
+        for _ in range(cl.element_order):
+            idx.append(int(cls_of[index[_key(x)]]))
+            x = x @ g
+        powers.append(idx)
+    exact = [_exact_values([row[p] for p in powers], [c.element_order for c in classes], e)
+             for row in numeric]
+    # back to numbers from the exact values (removes round-off), then order the rows
+    zeta = np.exp(2j * np.pi * np.arange(e) / e)
+    numeric = np.array([[np.dot(v.astype(float), zeta) for v in row] for row in exact])
+    key = [(round(numeric[i, 0].real), tuple(np.round(-numeric[i].real, 6)),
+            tuple(np.round(-numeric[i].imag, 6))) for i in range(r)]
+    perm = sorted(range(r), key=lambda i: key[i])
+    numeric = numeric[perm]
+    numeric.setflags(write=False)
+    exact = tuple(tuple(exact[i]) for i in perm)
+    return CharacterTable(G, classes, e, exact, numeric)
+
+
+def characters(G: Group) -> CharacterTable:
+    """The character table of a finite group (exact; see :class:`CharacterTable`).
+
+    >>> from groupkit.finite import A, characters
+    >>> t = characters(A(5))
+    >>> t.degrees
+    (1, 3, 3, 4, 5)
+    >>> t.values.row(1)
+    Matrix([[3, -1, 0, 1/2 + sqrt(5)/2, 1/2 - sqrt(5)/2]])
+    """
+    _check_finite(G, "characters")
+    return _table(G)
+
+
+# -- characters of representations -----------------------------------------------------------
+
+@dataclass(frozen=True, eq=False)
+class Character:
+    """A class function of a finite group, exact: its value on every class of ``table``.
+
+    >>> from groupkit import S, V
+    >>> chi = character(V(S(4)))
+    >>> chi.values
+    (4, 0, 2, 1, 0)
+    >>> chi.table.multiplicities(chi)  # trivial + standard
+    (1, 0, 0, 1, 0)
+    """
+
+    table: CharacterTable
+    _exact: tuple
+
+    @property
+    def values(self) -> tuple:
+        return tuple(_to_sympy(v, self.table.exponent) for v in self._exact)
+
+    @property
+    def numeric(self) -> np.ndarray:
+        zeta = np.exp(2j * np.pi * np.arange(self.table.exponent) / self.table.exponent)
+        return np.array([np.dot(v.astype(float), zeta) for v in self._exact])
+
+    def __repr__(self) -> str:
+        return f"Character{self.values}"
+
+
+def character(rep, g: np.ndarray | None = None):
+    """The character of ``rep``: with an element ``g``, the number tr ρ(g); without, for a
+    finite group, the exact :class:`Character` on its conjugacy classes.
+
+    >>> import numpy as np
+    >>> from groupkit import SO, V
+    >>> round(character(V(SO(3)) ** 2, np.eye(3)))
+    9
+    """
+    from .reps import Rep, RepError
+
+    if not isinstance(rep, Rep):
+        raise RepError(f"character needs a groupkit representation; got {type(rep).__name__}.")
+    if g is not None:
+        return complex(np.trace(rep.rho(g))) if rep.is_complex else float(np.trace(rep.rho(g)))
+    if rep.group is None:
+        raise RepError("the character of the scalar representation needs a group element.")
+    table = characters(rep.group)
+    vals = []
+    for cl in table.classes:
+        x, traces = np.eye(rep.group.d), []
+        for _ in range(cl.element_order):
+            traces.append(np.trace(rep.rho(x)))
+            x = x @ cl.representative
+        vals.append(traces)
+    exact = _exact_values(vals, [c.element_order for c in table.classes], table.exponent)
+    return Character(table, tuple(exact))
+
+
+def inner(a: Character, b: Character):
+    """⟨a, b⟩ = (1/|G|) Σ_g a(g) conj b(g), exact (a sympy Rational for characters).
+
+    >>> from groupkit import S, V
+    >>> chi = character(V(S(4)) ** 2)
+    >>> inner(chi, chi)  # Σ m_i² = dim End_G(V⊗V), the Bell number B(4)
+    15
+    """
+    import sympy
+
+    if a.table is not b.table:
+        raise ValueError("inner products need two characters of the same group.")
+    t, e = a.table, a.table.exponent
+    s = np.zeros(e, dtype=object)
+    for k, c in enumerate(t.classes):
+        s += c.size * _mul(a._exact[k], _conj(b._exact[k]), e)
+    red = _reduce(s, e)
+    if any(red[1:]):
+        return _to_sympy(s, e) / t.order
+    return sympy.Rational(red[0] if red else 0, t.order)
+
+
+# -- a few finite groups for teaching --------------------------------------------------------
+
+def A(n: int) -> Group:
+    """The alternating group A_n (even permutations of n points), acting on R^n.
+
+    >>> from groupkit.finite import A, order
+    >>> order(A(5))
+    60
+    """
+    from .catalogue import _check_n, from_permutations
+
+    n = _check_n(n)
+    if n < 3:
+        return from_permutations([], n, name=f"A({n})")
+    gens = [[1, 2, 0] + list(range(3, n))]  # the 3-cycle (0 1 2)
+    if n > 3:  # with the n-cycle (n odd) or the (n−1)-cycle on 1..n−1 (n even): both even
+        gens.append([(i + 1) % n for i in range(n)] if n % 2
+                    else [0] + [1 + (i % (n - 1)) for i in range(1, n)])
+    return from_permutations(gens, n, name=f"A({n})")
+
+
+def Q8() -> Group:
+    """The quaternion group {±1, ±i, ±j, ±k}, acting on H = R⁴ by left multiplication.
+
+    >>> from groupkit.finite import Q8, order
+    >>> order(Q8())
+    8
+    """
+    i = np.array([[0, -1, 0, 0], [1, 0, 0, 0], [0, 0, 0, -1], [0, 0, 1, 0]], float)
+    j = np.array([[0, 0, -1, 0], [0, 0, 0, 1], [1, 0, 0, 0], [0, -1, 0, 0]], float)
+    return Group([i, j], name="Q8")
+
+
+def PSL(n: int, q: int) -> Group:
+    """PSL(2, q) for a prime q, acting on the q + 1 points of the projective line over F_q by
+    permutations (z ↦ z + 1 and z ↦ −1/z). Only n = 2 is implemented.
+
+    >>> from groupkit.finite import PSL, order
+    >>> order(PSL(2, 7))
+    168
+    """
+    from .catalogue import from_permutations
+    import sympy
+
+    if n != 2:
+        raise GroupError(f"PSL(n, q) is implemented for n = 2 only; got n = {n!r}.")
+    if not isinstance(q, (int, np.integer)) or not sympy.isprime(int(q)):
+        raise GroupError(f"PSL(2, q) needs a prime q; got {q!r}.")
+    q = int(q)
+    inf = q
+    shift = [(z + 1) % q for z in range(q)] + [inf]
+    invert = [inf if z == 0 else (-pow(z, q - 2, q)) % q for z in range(q)] + [0]
+    return from_permutations([shift, invert], q + 1, name=f"PSL(2,{q})")
+

@@ -46,7 +46,12 @@ _TYPES = {1: "real", 2: "complex", 4: "quaternionic"}
 
 
 class DecompositionError(ValueError):
-    """A representation could not be decomposed as asked (e.g. not exactly over Q)."""
+    """A representation could not be decomposed as asked (e.g. not exactly over Q).
+
+    >>> from groupkit import DecompositionError
+    >>> issubclass(DecompositionError, ValueError)
+    True
+    """
 
 
 class Irrep(Rep):

@@ -18,7 +18,9 @@ from .solver import equivariant_basis, equivariant_projector, solve
 from .finite import A, PSL, Q8, Character, CharacterTable, character, characters, inner
 from .clebsch import clebsch_gordan, coupling
 from .interop import from_emlp, to_emlp
-from .decompose import Decomposition, DecompositionError, Irrep, commutant, decompose
+from .decompose import (
+    Decomposition, DecompositionError, Irrep, NotCompletelyReducibleWarning, commutant, decompose,
+)
 
 from ._version import __version__
 
@@ -36,4 +38,5 @@ __all__ = [
     "A", "Q8", "PSL", "characters", "CharacterTable", "character", "Character", "inner",
     "clebsch_gordan", "coupling", "from_emlp", "to_emlp",
     "decompose", "Decomposition", "DecompositionError", "Irrep", "commutant",
+    "NotCompletelyReducibleWarning",
 ]

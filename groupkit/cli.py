@@ -29,7 +29,14 @@ __all__ = ["main", "parse_group", "parse_rep", "ParseError", "GROUPS"]
 
 
 class ParseError(ValueError):
-    """A GROUP or REP expression that cannot be understood."""
+    """A GROUP or REP expression that cannot be understood.
+
+    >>> try:
+    ...     parse_group("SO(-1)")
+    ... except ParseError as e:
+    ...     print(e)
+    SO(-1): n must be an integer ≥ 1; got -1.
+    """
 
 
 def _library() -> dict:
@@ -240,7 +247,15 @@ def _decompose_cmd(args) -> None:
 
     G = parse_group(args.group)
     R = parse_rep(args.rep, G)
-    dec = decompose(R, exact=args.exact)
+    import warnings
+
+    from .decompose import NotCompletelyReducibleWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", NotCompletelyReducibleWarning)
+        dec = decompose(R, exact=args.exact)
+    for w in caught:
+        print(f"groupkit decompose: warning: {w.message}", file=sys.stderr)
     if args.latex:
         print(dec._repr_latex_())
         return

@@ -32,6 +32,7 @@ V⊗V ≅ 1 ⊕ 3 ⊕ 5
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,7 +41,8 @@ import scipy.linalg
 from ._keys import array_digest, text_digest
 from .reps import Rep, RepError, _check_group_element
 
-__all__ = ["decompose", "Decomposition", "Irrep", "commutant", "DecompositionError"]
+__all__ = ["decompose", "Decomposition", "Irrep", "commutant", "DecompositionError",
+           "NotCompletelyReducibleWarning"]
 
 _TYPES = {1: "real", 2: "complex", 4: "quaternionic"}
 
@@ -48,9 +50,28 @@ _TYPES = {1: "real", 2: "complex", 4: "quaternionic"}
 class DecompositionError(ValueError):
     """A representation could not be decomposed as asked (e.g. not exactly over Q).
 
-    >>> from groupkit import DecompositionError
-    >>> issubclass(DecompositionError, ValueError)
-    True
+    >>> from groupkit import Z, V, decompose
+    >>> try:
+    ...     decompose(V(Z(5)), exact=True)   # cos 72° is irrational
+    ... except DecompositionError as e:
+    ...     print("not over Q")
+    not over Q
+    """
+
+
+class NotCompletelyReducibleWarning(UserWarning):
+    """:func:`decompose` met a representation with an invariant subspace that has no invariant
+    complement (a Borel or Heisenberg group): the summands returned are indecomposable blocks,
+    not irreducibles.
+
+    >>> import warnings, numpy as np
+    >>> from groupkit import Group, V, decompose
+    >>> borel = Group((), [np.diag([1., 0.]), np.array([[0., 1.], [0., 0.]]), np.diag([0., 1.])])
+    >>> with warnings.catch_warnings(record=True) as w:
+    ...     warnings.simplefilter("always")
+    ...     dec = decompose(V(borel))
+    >>> w[0].category.__name__, dec.completely_reducible
+    ('NotCompletelyReducibleWarning', False)
     """
 
 
@@ -159,7 +180,13 @@ class Decomposition:
         return len(self.irreps)
 
     def columns(self, i: int, copy: int | None = None) -> slice:
-        """The columns of Q holding irrep ``i`` (all its copies, or copy ``copy``)."""
+        """The columns of Q holding irrep ``i`` (all its copies, or copy ``copy``).
+
+        >>> from groupkit import SO, V, decompose
+        >>> dec = decompose(V(SO(3)) ** 3)   # 1 ⊕ 3·3 ⊕ 2·5 ⊕ 7
+        >>> dec.columns(1), dec.columns(1, copy=2)
+        (slice(1, 10, None), slice(7, 10, None))
+        """
         start = sum(r.size * m for r, m in zip(self.irreps[:i], self.multiplicities[:i]))
         k, m = self.irreps[i].size, self.multiplicities[i]
         if copy is None:
@@ -170,12 +197,27 @@ class Decomposition:
 
     def isotypic_projector(self, i: int) -> np.ndarray:
         """The G-equivariant projector (n, n) onto the isotypic component of irrep ``i``, along
-        the others (orthogonal when ρ is orthogonal)."""
+        the others (orthogonal when ρ is orthogonal).
+
+        >>> import numpy as np
+        >>> from groupkit import S, V, decompose
+        >>> P = decompose(V(S(4))).isotypic_projector(0)   # onto the constant vectors
+        >>> np.allclose(P, np.full((4, 4), 0.25))
+        True
+        """
         s = self.columns(i)
         return self.Q[:, s] @ self.Q_inv[s, :]
 
     def block_diagonal(self, g: np.ndarray) -> np.ndarray:
-        """Q⁻¹ ρ(g) Q for a group element g (d, d): block-diagonal, shape (n, n)."""
+        """Q⁻¹ ρ(g) Q for a group element g (d, d): block-diagonal, shape (n, n).
+
+        >>> import numpy as np
+        >>> from groupkit import SO, V, decompose
+        >>> dec = decompose(V(SO(3)) ** 2)
+        >>> B = dec.block_diagonal(SO(3).sample(rng=0))
+        >>> bool(np.abs(B[0, 1:]).max() < 1e-12 and np.abs(B[1:4, 4:]).max() < 1e-12)
+        True
+        """
         return self.Q_inv @ self.rep.rho(g) @ self.Q
 
     def __repr__(self) -> str:
@@ -304,23 +346,31 @@ def _split_once(x: np.ndarray, cplx: bool, symmetric: bool):
 
 def _restricted(p: _Piece, C: np.ndarray) -> np.ndarray:
     """The commutant basis C (m, n, n) restricted to the piece: (m, k, k)."""
-    return np.einsum("kn,mnj,jl->mkl", p.L, C, p.B, optimize=True)
+    return p.L @ (C @ p.B)
 
 
 def _split(p: _Piece, C: np.ndarray, rng, cplx: bool, symmetric: bool) -> list[_Piece]:
-    E = _span_basis(_restricted(p, C), cplx)
-    if E.shape[0] <= 1:
-        return [p]
-    # One try suffices for symmetric elements (their eigenspaces are irreducible); a general
-    # random element of a split algebra M_m(R) can have complex eigenvalues only, so retry.
-    tries = 1 if symmetric else (3 if E.shape[0] < 4 else 16)
-    for _ in range(tries):
-        parts = _split_once(_random_element(E, rng, cplx, symmetric), cplx, symmetric)
-        if parts is not None:
-            out = []
-            for Z, Zi in parts:
-                out += _split(_Piece(p.B @ Z, Zi @ p.L), C, rng, cplx, symmetric)
-            return out
+    # A random element of the piece's commutant, L (Σ c_l C_l) B: one (n, n) combination
+    # instead of restricting every basis element.
+    x = p.L @ _random_element(C, rng, cplx, False) @ p.B
+    if symmetric:
+        x = x + x.conj().T
+    parts = _split_once(x, cplx, symmetric)
+    if parts is None and not symmetric:
+        # One try suffices for symmetric elements (their eigenspaces are irreducible); a
+        # general random element of a split algebra M_m(R) can have complex eigenvalues only,
+        # so retry, more often when the commutant is large enough to be M_2(R) or bigger.
+        E = _span_basis(_restricted(p, C), cplx)
+        tries = 0 if E.shape[0] <= 1 else (2 if E.shape[0] < 4 else 15)
+        for _ in range(tries):
+            parts = _split_once(_random_element(E, rng, cplx, False), cplx, False)
+            if parts is not None:
+                break
+    if parts is not None:
+        out = []
+        for Z, Zi in parts:
+            out += _split(_Piece(p.B @ Z, Zi @ p.L), C, rng, cplx, symmetric)
+        return out
     return [p]
 
 
@@ -424,7 +474,16 @@ def decompose(rep: Rep, *, exact: bool = False, rng=0) -> Decomposition:
         from ._exact_decompose import exact_decompose
 
         return exact_decompose(rep, rng=rng)
-    return _decompose_numeric(rep, rng)
+    dec = _decompose_numeric(rep, rng)
+    if not dec.completely_reducible:
+        bad = ", ".join(r.label for r in dec.irreps if not r.irreducible)
+        warnings.warn(
+            f"{rep} of {rep.group} is not completely reducible: the summands {bad} are "
+            "indecomposable but reducible (they have an invariant subspace without an invariant "
+            "complement), so there is no decomposition into irreducibles; the decomposition "
+            "returned is into indecomposable blocks.", NotCompletelyReducibleWarning,
+            stacklevel=2)
+    return dec
 
 
 def _decompose_numeric(rep: Rep, rng) -> Decomposition:
@@ -464,13 +523,14 @@ def _assemble(rep, pieces, C, rng, cplx, symmetric) -> Decomposition:
     # group isomorphic pieces; re-base each copy by an intertwiner from the first
     classes: list[list[int]] = []
     based: dict[int, _Piece] = {}
+    CB: dict[int, np.ndarray] = {}  # C_l B_i for the first piece i of each class
     for j, p in enumerate(pieces):
         for cls in classes:
             i = cls[0]
             q = based[i]
             if q.B.shape[1] != p.B.shape[1] or info[i][0] != info[j][0]:
                 continue
-            H = np.einsum("kn,mnj,jl->mkl", p.L, C, q.B, optimize=True)  # Hom(W_i, W_j)
+            H = p.L @ CB[i]  # Hom(W_i, W_j), spanned by L_j C_l B_i
             if np.max(np.abs(H), initial=0.0) < 1e-8:
                 continue
             c = rng.normal(size=H.shape[0]) + (1j * rng.normal(size=H.shape[0]) if cplx else 0)
@@ -485,6 +545,7 @@ def _assemble(rep, pieces, C, rng, cplx, symmetric) -> Decomposition:
             break
         else:
             based[j] = p if not symmetric else _Piece(p.B, p.B.conj().T)
+            CB[j] = C @ p.B
             classes.append([j])
 
     def is_trivial(i):

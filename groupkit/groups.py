@@ -209,13 +209,24 @@ class Group:
     # -- finite groups (see groupkit.finite) --------------------------------------------------
     def order(self):
         """|G|: an int for a finite group (Schreier–Sims for permutation groups), ``math.inf``
-        for a group with a Lie algebra. ``S(4).order() == 24``."""
+        for a group with a Lie algebra (see :func:`groupkit.finite.order`).
+
+        >>> from groupkit import S, SO
+        >>> S(4).order(), SO(2).order()
+        (24, inf)
+        """
         from .finite import order
 
         return order(self)
 
     def elements(self, *, limit: int = 100_000) -> np.ndarray:
-        """All elements of a finite group, array (|G|, d, d), the identity first."""
+        """All elements of a finite group, array (|G|, d, d), the identity first (see
+        :func:`groupkit.finite.elements`; ``limit`` bounds the enumeration).
+
+        >>> from groupkit import D
+        >>> D(3).elements().shape
+        (6, 2, 2)
+        """
         from .finite import elements
 
         return elements(self, limit=limit)

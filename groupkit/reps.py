@@ -244,6 +244,10 @@ class Vector(Rep):
     """The standard (defining) representation ρ(g) = g of a matrix group. ``V(G)`` builds it."""
 
     def __init__(self, G: Group):
+        if type(G).__module__.startswith("emlp."):  # an emlp group: bring it over
+            from .interop import from_emlp
+
+            G = from_emlp(G)
         if not isinstance(G, Group):
             raise RepError(f"V(G) needs a Group; got {type(G).__name__}.")
         self.group = G

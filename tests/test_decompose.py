@@ -104,6 +104,22 @@ def test_SO3_matches_angular_momentum_coupling(rep, dims):
     assert tuple(sorted(gk.decompose(R).dims)) == dims
 
 
+@pytest.mark.parametrize("group,rep,dims", [
+    (gk.SU(2), "VVVV", (1, 1, 3, 3, 3, 5)),        # spin ½⊗⁴ = 2·0 ⊕ 3·1 ⊕ 2
+    (gk.SU(3), "VV*", (1, 8)),                       # 3 ⊗ 3̄ = 1 ⊕ 8
+    (gk.SU(3), "VV", (3, 6)),                        # 3 ⊗ 3 = 3̄ ⊕ 6
+    (gk.Sp(2), "VV", (1, 5, 10)),                    # Λ² = 1 ⊕ 5 (symplectic trace), Sym² = 10
+    (gk.SL(3), "VV*", (1, 8)),                       # gl(3) = scalars ⊕ sl(3)
+    (gk.Lorentz(), "VV", (1, 6, 9)),                 # metric, F_μν, symmetric traceless
+    (gk.O(4), "Alt2", (6,)),                         # irreducible for O(4) (not for SO(4))
+    (gk.SO(4), "Alt2", (3, 3)),                      # self-dual ⊕ anti-self-dual
+])
+def test_known_decompositions_of_Lie_groups(group, rep, dims):
+    V = gk.V(group)
+    R = {"VVVV": V ** 4, "VV*": V * V.T, "VV": V * V, "Alt2": gk.Alt(V, 2)}[rep]
+    assert tuple(sorted(gk.decompose(R).dims)) == dims
+
+
 @pytest.mark.parametrize("group,rep,kinds", [
     (gk.SO(2), "V", ("complex",)),
     (gk.C(3), "V", ("complex",)),
@@ -138,7 +154,8 @@ def _E(i, j, n):
 ])
 def test_not_completely_reducible_is_said(name, algebra):
     G = gk.Group((), algebra, name=name)
-    dec = gk.decompose(gk.V(G))
+    with pytest.warns(gk.NotCompletelyReducibleWarning, match="not completely reducible"):
+        dec = gk.decompose(gk.V(G))
     assert not dec.completely_reducible
     assert len(dec.irreps) == 1 and not dec.irreps[0].irreducible
     assert dec.irreps[0].kind is None and "not completely reducible" in repr(dec)
@@ -165,3 +182,46 @@ def test_isotypic_projectors_are_equivariant_and_sum_to_identity():
 def test_decompose_rejects_non_representations():
     with pytest.raises(gk.RepError, match="representation"):
         gk.decompose(gk.SO(3))
+
+
+# -- exact decomposition ----------------------------------------------------------------------
+
+def _exact(m):
+    import sympy
+
+    return sympy.Matrix(np.vectorize(lambda v: sympy.nsimplify(float(v), rational=True))(m))
+
+
+@pytest.mark.parametrize("group,rep", [
+    (gk.SO(3), "VV"), (gk.S(4), "VV"), (gk.Lorentz(), "VV"), (gk.Octahedral(), "VV"),
+    (gk.Sp(1), "VV"), (gk.SL(3), "VV*"),
+])
+def test_exact_decomposition_is_rational_and_block_diagonal(group, rep):
+    V = gk.V(group)
+    R = V * V if rep == "VV" else V * V.T
+    dec = gk.decompose(R, exact=True)
+    num = gk.decompose(R)
+    assert dec.dims == num.dims and dec.multiplicities == num.multiplicities
+    Q = dec.exact_Q
+    assert all(v.is_Rational for v in Q)
+    Qi = Q.inv()
+    mask = _block_mask(dec.dims)
+    gens = [R.rho(h) for h in group.discrete_generators] + [R.drho(A) for A in group.lie_algebra]
+    for m in gens:
+        B = Qi * _exact(m) * Q
+        assert all(B[i, j] == 0 for i, j in zip(*np.nonzero(~mask)))
+        # copies of one irrep carry identical matrices
+        for i, (_, k) in enumerate(dec):
+            blocks = [B[dec.columns(i, c), dec.columns(i, c)] for c in range(k)]
+            assert all(b == blocks[0] for b in blocks)
+
+
+def test_exact_decomposition_refuses_irrational_splittings():
+    """Z(5) on R⁵ is 1 ⊕ 4 over Q but 1 ⊕ 2 ⊕ 2 over R (cos 72° is irrational)."""
+    with pytest.raises(gk.DecompositionError, match="not defined over the rationals"):
+        gk.decompose(gk.V(gk.Z(5)), exact=True)
+
+
+def test_exact_latex_shows_Q():
+    s = gk.decompose(gk.V(gk.S(3)), exact=True)._repr_latex_()
+    assert s.startswith("$V \\cong \\mathbf{1} \\oplus \\mathbf{2}") and "bmatrix" in s

@@ -101,3 +101,8 @@ def test_unbound_emlp_rep_is_a_clear_error(em):
         gk.from_emlp(V)
     with pytest.raises(TypeError, match="emlp group or representation"):
         gk.from_emlp(3)
+
+
+def test_V_accepts_an_emlp_group(em):
+    """`V(emlp SO(3))` used to fail with "V(G) needs a Group"."""
+    assert gk.V(em.groups.SO(3)) == gk.V(gk.SO(3))

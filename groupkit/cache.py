@@ -33,7 +33,17 @@ _memory: dict[str, PairBasis] = {}
 
 
 def cache_dir() -> Path | None:
-    """The disk cache directory, or None when the disk cache is off."""
+    """The disk cache directory, or None when the disk cache is off.
+
+    >>> import os
+    >>> from unittest import mock
+    >>> with mock.patch.dict(os.environ, GROUPKIT_CACHE="0"):
+    ...     print(cache_dir())
+    None
+    >>> with mock.patch.dict(os.environ, GROUPKIT_CACHE="1", GROUPKIT_CACHE_DIR="/tmp/gk"):
+    ...     print(cache_dir())
+    /tmp/gk/v3
+    """
     if os.environ.get("GROUPKIT_CACHE", "1").strip().lower() in ("0", "off", "false", "no"):
         return None
     env = os.environ.get("GROUPKIT_CACHE_DIR")

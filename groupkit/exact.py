@@ -38,7 +38,15 @@ MAX_DENOMINATOR = 10 ** 6
 
 
 class ExactSolveError(ValueError):
-    """An exact solve was asked of a problem that has no rational description."""
+    """An exact solve was asked of a problem that has no rational description.
+
+    >>> from groupkit import Icosahedral, V, equivariant_basis
+    >>> try:
+    ...     equivariant_basis(V(Icosahedral()), V(Icosahedral()), exact=True)   # golden ratio
+    ... except ExactSolveError:
+    ...     print("no rational description")
+    no rational description
+    """
 
 
 def _rational(x: float, where: str) -> Fraction:
@@ -78,7 +86,12 @@ def _exact_residual_is_zero(exact_gens, sizes, X: np.ndarray) -> bool:
 
 def rationalize(Q: np.ndarray, max_denominator: int = MAX_DENOMINATOR) -> np.ndarray:
     """A rational basis (object array of Fractions, shape (N, r)) of span(Q), found by reducing
-    Qᵀ to row echelon form on r pivot columns and rounding. Not verified: see exact_basis."""
+    Qᵀ to row echelon form on r pivot columns and rounding. Not verified: see exact_basis.
+
+    >>> import numpy as np
+    >>> rationalize(np.array([[0.5], [0.25]]) * 3).T.tolist()
+    [[Fraction(1, 1), Fraction(1, 2)]]
+    """
     Q = np.asarray(Q)
     r = Q.shape[1]
     if r == 0:
@@ -173,7 +186,14 @@ def exact_pair(R: Rep, S: Rep) -> np.ndarray:
 def exact_basis(rep_in: Rep, rep_out: Rep) -> sympy.Matrix:
     """Exact basis (rep_out.size · rep_in.size, r) of the equivariant maps, as a sympy Matrix of
     rationals; column k reshaped row-major to (rep_out.size, rep_in.size) is an equivariant W.
-    Columns follow the order of :func:`groupkit.solve` (blocks, then copies, then pair basis)."""
+    Columns follow the order of :func:`groupkit.solve` (blocks, then copies, then pair basis).
+
+    >>> from groupkit import S, V
+    >>> exact_basis(V(S(3)), V(S(3))).T                 # I and the all-ones matrix, as orbits
+    Matrix([
+    [1, 0, 0, 0, 1, 0, 0, 0, 1],
+    [0, 1, 1, 1, 0, 1, 1, 1, 0]])
+    """
     rep_in, rep_out = _check_reps(rep_in, rep_out)
     n_in = rep_in.size
     N = rep_out.size * n_in

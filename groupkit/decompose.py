@@ -433,17 +433,13 @@ def _kind_complex(rep: Irrep) -> str:
     """Type of a complex irreducible: invariant bilinear forms B with ρᵀ B ρ = B."""
     from .solver import solve
 
-    basis = solve(rep * rep, _trivial_of(rep), cache=False).dense()
+    from .reps import Scalar
+
+    basis = solve(rep * rep, Scalar, cache=False).dense()
     if basis.shape[1] == 0:
         return "complex"
     Bm = basis[:, 0].reshape(rep.size, rep.size)
     return "real" if np.allclose(Bm, Bm.T, atol=1e-8 * np.abs(Bm).max()) else "quaternionic"
-
-
-def _trivial_of(rep):
-    from .reps import Scalar
-
-    return Scalar
 
 
 def decompose(rep: Rep, *, exact: bool = False, rng=0) -> Decomposition:

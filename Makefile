@@ -11,7 +11,7 @@ EXTRAS := torch,test,exact,emlp
 BENCH_SCRIPTS ?= $(sort $(filter-out bench/_%,$(wildcard bench/*.py)))
 NOTEBOOKS     := $(wildcard notebooks/*.ipynb)
 
-.PHONY: venv test demo bench lint clean-venv
+.PHONY: venv test demo bench lint clean-venv lab notebooks
 
 venv: $(VENV)/.stamp
 
@@ -36,6 +36,15 @@ bench: venv
 	@set -e; for s in $(BENCH_SCRIPTS); do \
 	  if [ -f "$$s" ]; then echo ">> $$s"; $(PY) "$$s"; else echo "skip $$s (missing)"; fi; \
 	done
+
+# The lessons in notebooks/, in JupyterLab (installs the `lab` extra; not part of `make test`).
+lab: venv
+	$(PIP) install -e '.[$(EXTRAS),lab]'
+	$(VENV)/bin/jupyter lab notebooks
+
+# Re-execute every notebook in place, so that the stored outputs and figures are current.
+notebooks: venv
+	$(PY) notebooks/execute.py $(NOTEBOOKS)
 
 lint: venv
 	$(VENV)/bin/ruff check .

@@ -24,7 +24,15 @@ MAX_DENOMINATOR = 10 ** 6
 
 
 class ExactSolveError(ValueError):
-    """An exact solve was asked of a problem that has no rational description."""
+    """An exact solve was asked of a problem that has no rational description.
+
+    >>> from groupkit import Icosahedral, V, equivariant_basis
+    >>> try:
+    ...     equivariant_basis(V(Icosahedral()), V(Icosahedral()), exact=True)   # golden ratio
+    ... except ExactSolveError:
+    ...     print("no rational description")
+    no rational description
+    """
 
 
 def float_to_rational(x: float) -> Fraction | None:

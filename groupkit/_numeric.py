@@ -47,11 +47,27 @@ SELECT_TOL = 1e-6      # pivot tuples within this (relative) of the target eigen
 
 
 class SolverError(RuntimeError):
-    """The solver cannot handle this problem (with the requested method)."""
+    """The solver cannot handle this problem (with the requested method).
+
+    >>> from groupkit import SO, V, solve, SolverError
+    >>> try:
+    ...     solve(V(SO(3)), V(SO(3)), method="orbit")
+    ... except SolverError:
+    ...     print("SO(3) does not act by permutations")
+    SO(3) does not act by permutations
+    """
 
 
 class AmbiguousRankWarning(UserWarning):
-    """The spectrum has no clear gap between zero and non-zero singular values."""
+    """The spectrum has no clear gap between zero and non-zero singular values.
+
+    The size of the gap found is ``EquivariantBasis.gap``; turn the warning into an error with
+    ``warnings.simplefilter("error", AmbiguousRankWarning)``.
+
+    >>> from groupkit import AmbiguousRankWarning
+    >>> issubclass(AmbiguousRankWarning, UserWarning)
+    True
+    """
 
 
 @dataclass(frozen=True)

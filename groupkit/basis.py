@@ -76,6 +76,14 @@ class EquivariantBasis:
     """A basis of the equivariant maps rep_in → rep_out, kept as blocks.
 
     ``shape`` is (rep_out.size · rep_in.size, dim), as for the dense basis.
+
+    >>> import numpy as np
+    >>> from groupkit import SO, V, solve
+    >>> b = solve(2*V(SO(3)), 2*V(SO(3)))  # Hom(R², R²) ⊗ span{I}: 4 maps
+    >>> b.dim, b.shape, len(b.blocks)
+    (4, (36, 4), 1)
+    >>> b.dense().shape, b.weight(np.arange(4.0)).shape
+    ((36, 4), (6, 6))
     """
 
     rep_in: Rep

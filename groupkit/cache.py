@@ -35,7 +35,17 @@ _memory: dict[str, PairBasis] = {}
 
 
 def cache_dir() -> Path | None:
-    """The disk cache directory, or None when the disk cache is off."""
+    """The disk cache directory, or None when the disk cache is off.
+
+    >>> import os
+    >>> from unittest import mock
+    >>> with mock.patch.dict(os.environ, GROUPKIT_CACHE="0"):
+    ...     print(cache_dir())
+    None
+    >>> with mock.patch.dict(os.environ, GROUPKIT_CACHE="1", GROUPKIT_CACHE_DIR="/tmp/gk"):
+    ...     print(cache_dir())
+    /tmp/gk/v3
+    """
     if os.environ.get("GROUPKIT_CACHE", "1").strip().lower() in ("0", "off", "false", "no"):
         return None
     env = os.environ.get("GROUPKIT_CACHE_DIR")
@@ -57,13 +67,30 @@ def entry_key(rep_key: str, method: str) -> str:
 
 def clear_caches() -> None:
     """Forget every basis and every memoized result held in memory (the disk cache is left
-    alone)."""
+    alone).
+
+    >>> from groupkit import SO, V, solve, clear_caches, cache_info
+    >>> _ = solve(V(SO(3)), V(SO(3)))
+    >>> clear_caches()
+    >>> cache_info()["in_memory"]
+    0
+    """
     _memory.clear()
     _memo.clear_all()
 
 
 def clear_disk_cache() -> int:
-    """Delete every cached file; returns how many were removed."""
+    """Delete every cached file; returns how many were removed.
+
+    >>> import os, tempfile
+    >>> from unittest import mock
+    >>> from groupkit import SO, V, solve, clear_caches, clear_disk_cache
+    >>> with mock.patch.dict(os.environ, GROUPKIT_CACHE_DIR=tempfile.mkdtemp(), GROUPKIT_CACHE="1"):
+    ...     clear_caches()                    # so the solve below writes one file
+    ...     _ = solve(V(SO(3))**2, V(SO(3)))
+    ...     print(clear_disk_cache())
+    1
+    """
     d = cache_dir()
     if d is None or not d.exists():
         return 0
@@ -75,6 +102,13 @@ def clear_disk_cache() -> int:
 
 
 def cache_info() -> dict:
+    """Where the disk cache is, whether it is on, and how much it holds (files, bytes), with the
+    number of pair bases held in memory and the file format version.
+
+    >>> from groupkit import cache_info
+    >>> sorted(cache_info())
+    ['bytes', 'directory', 'enabled', 'entries', 'format_version', 'in_memory']
+    """
     d = cache_dir()
     files = list(d.glob("*.npz")) if d is not None and d.exists() else []
     return {

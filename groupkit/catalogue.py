@@ -64,7 +64,15 @@ class _Named(Group):
 
 
 class SO(_Named):
-    """Rotations of R^n (Haar-distributed samples)."""
+    """Rotations of R^n (Haar-distributed samples).
+
+    >>> from groupkit import SO, V, solve
+    >>> G = SO(3)
+    >>> G, G.d, len(G.lie_algebra)
+    (SO(3), 3, 3)
+    >>> solve(V(G)**2, V(G)).dim          # the cross product
+    1
+    """
 
     def __init__(self, n: int):
         self.n = _check_n(n)
@@ -77,7 +85,15 @@ class SO(_Named):
 
 
 class O(_Named):
-    """Orthogonal group of R^n: rotations and reflections (Haar-distributed samples)."""
+    """Orthogonal group of R^n: rotations and reflections (Haar-distributed samples).
+
+    >>> from groupkit import O, V, solve
+    >>> G = O(3)
+    >>> len(G.discrete_generators), len(G.lie_algebra)
+    (1, 3)
+    >>> solve(V(G)**2, V(G)).dim          # a reflection forbids the cross product
+    0
+    """
 
     def __init__(self, n: int):
         self.n = _check_n(n)
@@ -90,7 +106,15 @@ class O(_Named):
 
 
 class SL(_Named):
-    """Special linear group of R^n (determinant one)."""
+    """Special linear group of R^n (determinant one).
+
+    >>> from groupkit import SL, V, Scalar, solve
+    >>> G = SL(3)
+    >>> len(G.lie_algebra)
+    8
+    >>> solve(V(G)**3, Scalar).dim        # the determinant, ε_ijk
+    1
+    """
 
     def __init__(self, n: int):
         self.n = n = _check_n(n, 2)
@@ -114,7 +138,15 @@ class SL(_Named):
 
 
 class GL(_Named):
-    """General linear group of R^n (both signs of the determinant)."""
+    """General linear group of R^n (both signs of the determinant).
+
+    >>> from groupkit import GL, V, solve
+    >>> G = GL(2)
+    >>> len(G.lie_algebra)
+    4
+    >>> solve(V(G) >> V(G), V(G) >> V(G)).dim   # W ↦ W and W ↦ tr(W)·I
+    2
+    """
 
     def __init__(self, n: int):
         self.n = n = _check_n(n)
@@ -170,7 +202,15 @@ def _unitary_algebra(n: int, special: bool) -> np.ndarray:
 
 
 class U(_Named):
-    """Unitary group of C^n (complex; Haar-distributed samples)."""
+    """Unitary group of C^n (complex; Haar-distributed samples).
+
+    >>> from groupkit import U, V, solve
+    >>> G = U(2)
+    >>> G.is_complex, len(G.lie_algebra)
+    (True, 4)
+    >>> solve(V(G), V(G)).dim             # Schur: only multiples of the identity
+    1
+    """
 
     def __init__(self, n: int):
         self.n = _check_n(n)
@@ -181,7 +221,15 @@ class U(_Named):
 
 
 class SU(_Named):
-    """Special unitary group of C^n (complex; Haar-distributed samples)."""
+    """Special unitary group of C^n (complex; Haar-distributed samples).
+
+    >>> from groupkit import SU, V, Scalar, solve
+    >>> G = SU(2)
+    >>> len(G.lie_algebra)
+    3
+    >>> solve(V(G)**2, Scalar).dim        # the antisymmetric form ε_ij
+    1
+    """
 
     def __init__(self, n: int):
         self.n = _check_n(n, 2)
@@ -193,7 +241,17 @@ class SU(_Named):
 
 
 class Sp(_Named):
-    """Real symplectic group Sp(2m, R) acting on R^{2m}, preserving J = [[0, I], [-I, 0]]."""
+    """Real symplectic group Sp(2m, R) acting on R^{2m}, preserving J = [[0, I], [-I, 0]].
+
+    >>> from groupkit import Sp, V, Scalar, equivariant_basis
+    >>> G = Sp(1)
+    >>> G.d
+    2
+    >>> equivariant_basis(V(G)**2, Scalar, exact=True).reshape(2, 2)  # ±J, the symplectic form
+    Matrix([
+    [ 0, 1],
+    [-1, 0]])
+    """
 
     def __init__(self, m: int):
         self.m = m = _check_n(m)
@@ -239,7 +297,15 @@ def _lorentz_algebra() -> np.ndarray:
 
 
 class SO13p(_Named):
-    """Proper orthochronous Lorentz group SO⁺(1,3) on (t, x, y, z)."""
+    """Proper orthochronous Lorentz group SO⁺(1,3) on (t, x, y, z).
+
+    >>> from groupkit import SO13p, V, Scalar, solve
+    >>> G = SO13p()
+    >>> G, len(G.lie_algebra)             # three boosts, three rotations
+    (SO⁺(1,3), 6)
+    >>> solve(V(G)**4, Scalar).dim        # η⊗η three ways, and ε_μνρσ
+    4
+    """
 
     def __init__(self):
         super().__init__("SO⁺(1,3)", (), _lorentz_algebra(), d=4)
@@ -249,7 +315,15 @@ class SO13p(_Named):
 
 
 class SO13(_Named):
-    """Special Lorentz group SO(1,3): SO⁺(1,3) together with −I."""
+    """Special Lorentz group SO(1,3): SO⁺(1,3) together with −I.
+
+    >>> from groupkit import SO13, V, Scalar, solve
+    >>> G = SO13()
+    >>> G, len(G.discrete_generators)
+    (SO(1,3), 1)
+    >>> solve(V(G), Scalar).dim           # −I kills invariant vectors of odd rank
+    0
+    """
 
     def __init__(self):
         super().__init__("SO(1,3)", [-np.eye(4)], _lorentz_algebra(), d=4)
@@ -261,7 +335,16 @@ class SO13(_Named):
 
 class Lorentz(_Named):
     """The full Lorentz group O(1,3) on (t, x, y, z), metric diag(1, -1, -1, -1): boosts,
-    rotations, parity P = diag(1, -1, -1, -1) and time reversal T = diag(-1, 1, 1, 1)."""
+    rotations, parity P = diag(1, -1, -1, -1) and time reversal T = diag(-1, 1, 1, 1).
+
+    >>> from groupkit import Lorentz, V, Scalar, equivariant_basis
+    >>> G = Lorentz()
+    >>> G, G.d
+    (O(1,3), 4)
+    >>> eta = equivariant_basis(V(G)**2, Scalar, exact=True).reshape(4, 4)
+    >>> [eta[i, i] for i in range(4)]     # the Minkowski metric (up to sign)
+    [1, -1, -1, -1]
+    """
 
     def __init__(self):
         P = np.diag([1.0, -1.0, -1.0, -1.0])
@@ -344,7 +427,15 @@ class _PermutationGroup(_Named):
 
 
 class S(_PermutationGroup):
-    """Symmetric group on n points (uniformly random samples)."""
+    """Symmetric group on n points (uniformly random samples).
+
+    >>> from groupkit import S, V, solve
+    >>> G = S(5)
+    >>> G.is_permutation, len(G.discrete_generators)   # a swap and a 5-cycle
+    (True, 2)
+    >>> solve(V(G)**2, V(G)**2).dim       # the Bell number B(4)
+    15
+    """
 
     def __init__(self, n: int):
         n = _check_n(n)
@@ -408,7 +499,12 @@ def _parity(p) -> int:
 
 
 class Z(_PermutationGroup):
-    """Cyclic group of order n acting on R^n by the cyclic shift."""
+    """Cyclic group of order n acting on R^n by the cyclic shift.
+
+    >>> from groupkit import Z, V, solve
+    >>> solve(V(Z(5)), V(Z(5))).dim       # circulant matrices: convolutions
+    5
+    """
 
     def __init__(self, n: int):
         self.n = n = _check_n(n)
@@ -425,7 +521,16 @@ def _rotation2(theta: float) -> np.ndarray:
 
 
 class C(_Named):
-    """Cyclic group of order k: rotations of the plane by multiples of 2π/k."""
+    """Cyclic group of order k: rotations of the plane by multiples of 2π/k.
+
+    >>> from groupkit import C, V, solve
+    >>> G = C(4)
+    >>> G.discrete_generators[0]
+    array([[ 0., -1.],
+           [ 1.,  0.]])
+    >>> solve(V(G), V(G)).dim             # a·I + b·R(90°): the complex numbers
+    2
+    """
 
     def __init__(self, k: int):
         self.k = k = _check_n(k)
@@ -433,7 +538,15 @@ class C(_Named):
 
 
 class D(_Named):
-    """Dihedral group of order 2k: symmetries of the regular k-gon in the plane."""
+    """Dihedral group of order 2k: symmetries of the regular k-gon in the plane.
+
+    >>> from groupkit import D, V, solve
+    >>> G = D(4)
+    >>> len(G.discrete_generators)        # a rotation by 2π/k and a mirror
+    2
+    >>> solve(V(G)**2, V(G)**2).dim
+    4
+    """
 
     def __init__(self, k: int):
         self.k = k = _check_n(k)
@@ -441,7 +554,12 @@ class D(_Named):
 
 
 class Trivial(_Named):
-    """The trivial group {I} on R^n: every linear map is equivariant."""
+    """The trivial group {I} on R^n: every linear map is equivariant.
+
+    >>> from groupkit import Trivial, V, solve
+    >>> solve(V(Trivial(3)), V(Trivial(3))).dim
+    9
+    """
 
     def __init__(self, n: int):
         super().__init__(f"Trivial({_check_n(n)})", (), (), d=n)
@@ -451,14 +569,24 @@ _CYCLE3 = np.array([[0.0, 0.0, 1.0], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])  # 120°
 
 
 class Tetrahedral(_Named):
-    """Rotation group of the tetrahedron (order 12) in SO(3)."""
+    """Rotation group of the tetrahedron (order 12) in SO(3).
+
+    >>> from groupkit import Tetrahedral, V, Scalar, solve
+    >>> solve(V(Tetrahedral())**3, Scalar).dim   # ε_ijk and |ε_ijk|
+    2
+    """
 
     def __init__(self):
         super().__init__("T", [_CYCLE3, np.diag([1.0, -1.0, -1.0])], (), d=3)
 
 
 class FullTetrahedral(_Named):
-    """Full symmetry group T_d of the tetrahedron (order 24) in O(3)."""
+    """Full symmetry group T_d of the tetrahedron (order 24) in O(3).
+
+    >>> from groupkit import FullTetrahedral, V, Scalar, solve
+    >>> solve(V(FullTetrahedral())**3, Scalar).dim   # |ε_ijk| survives the mirrors
+    1
+    """
 
     def __init__(self):
         swap = np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])  # mirror x=y
@@ -469,14 +597,24 @@ _QUARTER_Z = np.array([[0.0, -1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
 
 
 class Octahedral(_Named):
-    """Rotation group of the cube/octahedron (order 24) in SO(3)."""
+    """Rotation group of the cube/octahedron (order 24) in SO(3).
+
+    >>> from groupkit import Octahedral, V, Scalar, solve
+    >>> solve(V(Octahedral())**4, Scalar).dim    # three δδ pairings and Σ_i x_i⁴
+    4
+    """
 
     def __init__(self):
         super().__init__("O", [_QUARTER_Z, _CYCLE3], (), d=3)
 
 
 class FullOctahedral(_Named):
-    """Full symmetry group O_h of the cube (order 48) in O(3): rotations and −I."""
+    """Full symmetry group O_h of the cube (order 48) in O(3): rotations and −I.
+
+    >>> from groupkit import FullOctahedral, V, Scalar, solve
+    >>> solve(V(FullOctahedral())**3, Scalar).dim   # −I kills every odd rank
+    0
+    """
 
     def __init__(self):
         super().__init__("O_h", [_QUARTER_Z, _CYCLE3, -np.eye(3)], (), d=3)
@@ -489,14 +627,24 @@ def _icosahedral_five_fold() -> np.ndarray:
 
 class Icosahedral(_Named):
     """Rotation group of the icosahedron (order 60) in SO(3); entries involve the golden ratio,
-    so it has no exact (rational) solve."""
+    so it has no exact (rational) solve.
+
+    >>> from groupkit import Icosahedral, V, Scalar, solve
+    >>> solve(V(Icosahedral())**4, Scalar).dim   # no quartic beyond those of SO(3)
+    3
+    """
 
     def __init__(self):
         super().__init__("I", [_CYCLE3, _icosahedral_five_fold()], (), d=3)
 
 
 class FullIcosahedral(_Named):
-    """Full symmetry group I_h of the icosahedron (order 120) in O(3): rotations and −I."""
+    """Full symmetry group I_h of the icosahedron (order 120) in O(3): rotations and −I.
+
+    >>> from groupkit import FullIcosahedral, V, Scalar, solve
+    >>> solve(V(FullIcosahedral())**2, Scalar).dim
+    1
+    """
 
     def __init__(self):
         super().__init__("I_h", [_CYCLE3, _icosahedral_five_fold(), -np.eye(3)], (), d=3)
@@ -504,7 +652,15 @@ class FullIcosahedral(_Named):
 
 class RubiksCube(_PermutationGroup):
     """The Rubik's cube group acting on the 48 movable facelets (6 quarter turns; order
-    43,252,003,274,489,856,000). Facelet numbering is sympy's ``rubik_cube_generators``."""
+    43,252,003,274,489,856,000). Facelet numbering is sympy's ``rubik_cube_generators``.
+
+    >>> from groupkit import RubiksCube, V, solve
+    >>> G = RubiksCube()
+    >>> G.d, len(G.discrete_generators)
+    (48, 6)
+    >>> solve(V(G), V(G)).dim             # orbits of the group on pairs of facelets
+    9
+    """
 
     def __init__(self):
         from sympy.combinatorics.generators import rubik_cube_generators
@@ -515,7 +671,15 @@ class RubiksCube(_PermutationGroup):
 
 def from_permutations(perms, n: int | None = None, *, name: str | None = None) -> Group:
     """The group generated by permutations of {0, …, n−1} (each a list p with i ↦ p[i]),
-    acting on R^n by permutation matrices."""
+    acting on R^n by permutation matrices.
+
+    >>> from groupkit import from_permutations, V, solve
+    >>> G = from_permutations([[1, 2, 0, 3]], name="C3 on 4 points")
+    >>> G, G.d
+    (C3 on 4 points, 4)
+    >>> solve(V(G), V(G)).dim             # 3 (circulants on the cycle) + 1 + 1 + 1
+    6
+    """
     perms = [list(p) for p in perms]
     if n is None:
         if not perms:
@@ -527,7 +691,16 @@ def from_permutations(perms, n: int | None = None, *, name: str | None = None) -
 
 
 def from_sympy(group, *, name: str | None = None) -> Group:
-    """The permutation representation of a ``sympy.combinatorics.PermutationGroup``."""
+    """The permutation representation of a ``sympy.combinatorics.PermutationGroup``.
+
+    >>> from sympy.combinatorics.named_groups import AlternatingGroup
+    >>> from groupkit import from_sympy, V, solve
+    >>> G = from_sympy(AlternatingGroup(4), name="A4")
+    >>> G, G.d
+    (A4, 4)
+    >>> solve(V(G), V(G)).dim             # A4 is 2-transitive: I and the all-ones matrix
+    2
+    """
     from sympy.combinatorics import PermutationGroup
 
     if not isinstance(group, PermutationGroup):

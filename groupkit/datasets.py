@@ -48,7 +48,12 @@ ETA = np.diag([1.0, -1.0, -1.0, -1.0])
 class Standardization:
     """x ↦ (x − x_shift) / x_scale for inputs, y = y_scale · ŷ + y_shift for outputs (arrays
     broadcast over the last axis). Equivariant by construction, see
-    :meth:`Dataset.standardization`."""
+    :meth:`Dataset.standardization`.
+
+    >>> s = o5_synthetic(100, rng=0).standardization()
+    >>> s.x_scale.shape, s.y_shift.shape       # one scale per coordinate, equal within a vector
+    ((10,), (1,))
+    """
 
     x_shift: np.ndarray
     x_scale: np.ndarray
@@ -58,7 +63,14 @@ class Standardization:
 
 @dataclass(frozen=True, eq=False)
 class Dataset:
-    """A regression dataset: inputs X (N, rep_in.size), targets Y (N, rep_out.size)."""
+    """A regression dataset: inputs X (N, rep_in.size), targets Y (N, rep_out.size).
+
+    >>> ds = inertia(100, rng=0)
+    >>> ds.X.shape, ds.Y.shape, ds.rep_in, ds.rep_out, len(ds)
+    ((100, 20), (100, 9), 5+5V, V⊗V, 100)
+    >>> [len(part) for part in ds.split(60, 40)]
+    [60, 40]
+    """
 
     name: str
     X: np.ndarray
@@ -123,7 +135,14 @@ def output_scaling(Y: np.ndarray, rep: Rep) -> tuple[np.ndarray, np.ndarray]:
     """(shift, scale), each (rep.size,), for targets Y (N, rep.size) of ``rep``: shift is the
     orthogonal projection of the mean onto the invariant vectors of rep (the only shifts that
     commute with the group), scale the RMS of Y − shift over each summand of rep (a constant on
-    every summand commutes with the group); a summand that is constant gets scale 1."""
+    every summand commutes with the group); a summand that is constant gets scale 1.
+
+    >>> from groupkit import O, V, Scalar
+    >>> Y = np.random.default_rng(0).normal(size=(50, 4))
+    >>> shift, scale = output_scaling(Y, V(O(3)) + Scalar)
+    >>> bool(np.all(shift[:3] == 0)), shift.shape     # a vector of O(3) has no invariant shift
+    (True, (4,))
+    """
     if rep.is_complex:
         raise ValueError(f"output scaling is defined for real representations; {rep} is complex.")
     Y = np.asarray(Y)
@@ -178,7 +197,12 @@ def _count(name: str, value, minimum: int = 1) -> int:
 
 
 def o5_target(X: np.ndarray) -> np.ndarray:
-    """sin‖x₁‖ − ½‖x₂‖³ + ⟨x₁, x₂⟩ / (‖x₁‖‖x₂‖) for X (N, 10) = [x₁, x₂]; returns (N, 1)."""
+    """sin‖x₁‖ − ½‖x₂‖³ + ⟨x₁, x₂⟩ / (‖x₁‖‖x₂‖) for X (N, 10) = [x₁, x₂]; returns (N, 1).
+
+    >>> X = np.zeros((1, 10)); X[0, 0] = X[0, 5] = 1.0   # x₁ = x₂ = e₁
+    >>> round(float(o5_target(X)[0, 0]), 6)            # sin 1 − 1/2 + 1
+    1.341471
+    """
     x1, x2 = X[:, :5], X[:, 5:]
     r1, r2 = np.linalg.norm(x1, axis=1), np.linalg.norm(x2, axis=1)
     Y = np.sin(r1) - 0.5 * r2 ** 3 + np.einsum("ni,ni->n", x1, x2) / (r1 * r2)
@@ -186,7 +210,12 @@ def o5_target(X: np.ndarray) -> np.ndarray:
 
 
 def o5_synthetic(n: int, *, rng=None) -> Dataset:
-    """n samples of the O(5)-invariant task 2V → 1 (see the module docstring)."""
+    """n samples of the O(5)-invariant task 2V → 1 (see the module docstring).
+
+    >>> ds = o5_synthetic(5, rng=0)
+    >>> ds.X.shape, ds.Y.shape, ds.group
+    ((5, 10), (5, 1), O(5))
+    """
     X = _rng(rng).normal(size=(_count("n", n), 10))
     G = O(5)
     return Dataset("o5", X, o5_target(X), 2 * V(G), Scalar, G, x_scaling="vectors",
@@ -194,7 +223,12 @@ def o5_synthetic(n: int, *, rng=None) -> Dataset:
 
 
 def inertia_target(X: np.ndarray, k: int = 5) -> np.ndarray:
-    """Σᵢ mᵢ (‖rᵢ‖² I₃ − rᵢ rᵢᵀ) flattened row-major, (N, 9), for X (N, 4k) = [m, r₁ … r_k]."""
+    """Σᵢ mᵢ (‖rᵢ‖² I₃ − rᵢ rᵢᵀ) flattened row-major, (N, 9), for X (N, 4k) = [m, r₁ … r_k].
+
+    >>> X = np.array([[2.0, 0, 0, 0, 0,  1.0, 0, 0] + [0.0] * 12])   # mass 2 at (1, 0, 0)
+    >>> inertia_target(X).reshape(3, 3).diagonal()
+    array([0., 2., 2.])
+    """
     n = X.shape[0]
     m, r = X[:, :k], X[:, k:].reshape(n, k, 3)
     r2 = (r ** 2).sum(axis=2)
@@ -204,7 +238,12 @@ def inertia_target(X: np.ndarray, k: int = 5) -> np.ndarray:
 
 
 def inertia(n: int, *, rng=None, k: int = 5) -> Dataset:
-    """n samples of the O(3) moment-of-inertia task k·1 + k·V → T(2)."""
+    """n samples of the O(3) moment-of-inertia task k·1 + k·V → T(2).
+
+    >>> ds = inertia(5, rng=0)
+    >>> ds.rep_in, ds.rep_out, ds.group
+    (5+5V, V⊗V, O(3))
+    """
     X = _rng(rng).normal(size=(_count("n", n), 4 * k))
     X[:, :k] = np.logaddexp(0.0, X[:, :k])  # softplus: positive masses
     G = O(3)
@@ -212,12 +251,20 @@ def inertia(n: int, *, rng=None, k: int = 5) -> Dataset:
 
 
 def minkowski_dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """a·b = aᵀ η b over the last axis, η = diag(1, −1, −1, −1)."""
+    """a·b = aᵀ η b over the last axis, η = diag(1, −1, −1, −1).
+
+    >>> minkowski_dot(np.array([2.0, 1.0, 0.0, 0.0]), np.array([2.0, 1.0, 0.0, 0.0]))
+    np.float64(3.0)
+    """
     return ((a @ ETA) * b).sum(axis=-1)
 
 
 def scattering_target(X: np.ndarray) -> np.ndarray:
-    """4 Σ_{μν} (L_e)_{μν} (L_μ)_{μν} for X (N, 16) = [p₁, p₂, p₃, p₄]; returns (N, 1)."""
+    """4 Σ_{μν} (L_e)_{μν} (L_μ)_{μν} for X (N, 16) = [p₁, p₂, p₃, p₄]; returns (N, 1).
+
+    >>> scattering_target(particle_scattering(3, rng=0).X).shape
+    (3, 1)
+    """
     n = X.shape[0]
     p1, p2, p3, p4 = X.reshape(n, 4, 4).transpose(1, 0, 2)
     a = minkowski_dot(p1, p3) - minkowski_dot(p1, p1)
@@ -228,7 +275,12 @@ def scattering_target(X: np.ndarray) -> np.ndarray:
 
 
 def particle_scattering(n: int, *, rng=None) -> Dataset:
-    """n samples of the Lorentz-invariant scattering task 4V → 1 (see the module docstring)."""
+    """n samples of the Lorentz-invariant scattering task 4V → 1 (see the module docstring).
+
+    >>> ds = particle_scattering(5, rng=0)
+    >>> ds.X.shape, ds.rep_in, ds.group
+    ((5, 16), 4V, O(1,3))
+    """
     X = _rng(rng).normal(size=(_count("n", n), 16)) / 4
     G = Lorentz()
     return Dataset("lorentz", X, scattering_target(X), 4 * V(G), Scalar, G,
@@ -241,7 +293,11 @@ TASKS: dict[str, Callable[..., Dataset]] = {
 
 
 def make(task: str, n: int, *, rng=None) -> Dataset:
-    """The dataset of ``task`` ('o5', 'inertia' or 'lorentz') with n samples."""
+    """The dataset of ``task`` ('o5', 'inertia' or 'lorentz') with n samples.
+
+    >>> make("o5", 4, rng=0).X.shape
+    (4, 10)
+    """
     if task not in TASKS:
         raise ValueError(f"unknown task {task!r}; choose one of {sorted(TASKS)}.")
     return TASKS[task](n, rng=rng)
@@ -270,7 +326,12 @@ def paper_split(task: str, ntrain: int = 1000, nval: int = 1000, ntest: int = 50
     at every N; other sizes (nval = 0 draws no validation split) give other arrays.
     ``draw="torch"`` draws the pool as their earlier torch-based classes did (``torch.randn``
     after ``torch.manual_seed(seed)``, float32; targets computed here in float64), and the
-    splits from a fresh ``numpy.random.seed(seed)``; it needs torch."""
+    splits from a fresh ``numpy.random.seed(seed)``; it needs torch.
+
+    >>> train, val, test = paper_split("o5", 10, 10, 10, ndata=100)
+    >>> len(train), len(val), len(test)
+    (10, 10, 10)
+    """
     if task not in TASKS:
         raise ValueError(f"unknown task {task!r}; choose one of {sorted(TASKS)}.")
     ndata = _count("ndata", ndata, 1)

@@ -183,7 +183,12 @@ def _verified(gens, sizes, X: np.ndarray) -> bool:
 
 def rationalize(Q: np.ndarray, max_denominator: int = MAX_DENOMINATOR) -> np.ndarray:
     """A rational basis (object array of Fractions, shape (N, r)) of span(Q), found by reducing
-    Qᵀ to row echelon form on r pivot columns and rounding. Not verified: see exact_basis."""
+    Qᵀ to row echelon form on r pivot columns and rounding. Not verified: see exact_basis.
+
+    >>> import numpy as np
+    >>> rationalize(np.array([[0.5], [0.25]]) * 3).T.tolist()
+    [[Fraction(1, 1), Fraction(1, 2)]]
+    """
     Q = np.asarray(Q)
     r = Q.shape[1]
     if r == 0:

@@ -38,7 +38,16 @@ NEAR_TOL = 1e-4
 
 
 class GroupError(ValueError):
-    """A group was defined with invalid generators."""
+    """A group was defined with invalid generators.
+
+    >>> import numpy as np
+    >>> from groupkit import Group, GroupError
+    >>> try:
+    ...     Group([np.ones((2, 3))])
+    ... except GroupError as e:
+    ...     print(e)
+    discrete_generators[0] must be a square matrix (d, d); got shape (2, 3).
+    """
 
 
 class ApproximateGroupWarning(UserWarning):
@@ -327,6 +336,13 @@ class DirectProduct(Group):
     """The direct product G1 × G2 × …, acting block-diagonally on R^{d1} ⊕ R^{d2} ⊕ ….
 
     Nested products are flattened, so (A × B) × C == A × (B × C).
+
+    >>> from groupkit import SO, S, DirectProduct, V, solve
+    >>> G = DirectProduct(SO(3), S(3))    # also written SO(3) * S(3)
+    >>> G, G.d, G == SO(3) * S(3)
+    (SO(3) × S(3), 6, True)
+    >>> solve(V(SO(3)) * V(S(3)), V(SO(3)) * V(S(3))).dim   # 1 (for SO(3)) × 2 (for S(3))
+    2
     """
 
     def __init__(self, *groups: Group):

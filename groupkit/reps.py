@@ -46,11 +46,34 @@ __all__ = [
 
 
 class RepError(ValueError):
-    """Representations that cannot be built or combined."""
+    """Representations that cannot be built or combined.
+
+    >>> from groupkit import T, RepError
+    >>> try:
+    ...     T(-1)
+    ... except RepError as e:
+    ...     print(e)
+    T(p, q): p must be a non-negative integer; got -1.
+    """
 
 
 class Rep:
-    """Base class of representations: immutable, hashable, compared by ``key``."""
+    """Base class of representations: immutable, hashable, compared by ``key``.
+
+    The algebra: ``+`` direct sum, ``k*R`` k copies, ``*`` tensor product, ``**k`` tensor power,
+    ``.T`` dual, ``R >> S`` the maps R → S.
+
+    >>> import numpy as np
+    >>> from groupkit import SO, V, Scalar
+    >>> G = SO(3)
+    >>> R = V(G)**2 + 3*V(G) + Scalar
+    >>> R, R.size
+    (V⊗V+3V+1, 19)
+    >>> R.rho(G.sample(rng=0)).shape      # the matrix of a group element
+    (19, 19)
+    >>> (V(G) >> V(G)).size
+    9
+    """
 
     group: Group | None = None  # None: a representation of every group (Scalar)
 
@@ -188,7 +211,15 @@ def _check_group_element(rep: Rep, g: np.ndarray, what: str) -> np.ndarray:
 # -- leaves ----------------------------------------------------------------------------------
 
 class _ScalarRep(Rep):
-    """The trivial one-dimensional representation of every group."""
+    """The trivial one-dimensional representation of every group (``Scalar``).
+
+    >>> import numpy as np
+    >>> from groupkit import SO, V, Scalar, solve
+    >>> Scalar.size, Scalar.rho(np.eye(3))
+    (1, array([[1.]]))
+    >>> solve(V(SO(3))**2, Scalar).dim    # invariant bilinear forms: δ_ij
+    1
+    """
 
     group = None
 
@@ -665,19 +696,41 @@ def _perm_sign(p) -> float:
 
 
 def Sym(rep: Rep, k: int) -> Rep:
-    """Symmetric power Sym^k(rep), of size C(n + k − 1, k)."""
+    """Symmetric power Sym^k(rep), of size C(n + k − 1, k).
+
+    >>> from groupkit import SO, V, Scalar, Sym, solve
+    >>> R = Sym(V(SO(3)), 2)
+    >>> R, R.size
+    (Sym^2(V), 6)
+    >>> solve(R, Scalar).dim              # the trace of a symmetric matrix
+    1
+    """
     return _SymmetricPower(rep, k, antisymmetric=False)
 
 
 def Alt(rep: Rep, k: int) -> Rep:
-    """Antisymmetric (exterior) power Λ^k(rep), of size C(n, k)."""
+    """Antisymmetric (exterior) power Λ^k(rep), of size C(n, k).
+
+    >>> from groupkit import SO, V, Alt, solve
+    >>> R = Alt(V(SO(3)), 2)
+    >>> R, R.size
+    (Λ^2(V), 3)
+    >>> solve(R, V(SO(3))).dim            # Λ²R³ ≅ R³ (the cross product again)
+    1
+    """
     return _SymmetricPower(rep, k, antisymmetric=True)
 
 
 # -- the algebra's functions -----------------------------------------------------------------
 
 def direct_sum(*reps: Rep) -> Rep:
-    """R1 ⊕ R2 ⊕ …; nested sums are flattened."""
+    """R1 ⊕ R2 ⊕ …; nested sums are flattened.
+
+    >>> from groupkit import SO, V, Scalar, direct_sum
+    >>> R = direct_sum(V(SO(2)), Scalar, V(SO(2)))
+    >>> R, R.size, R == V(SO(2)) + Scalar + V(SO(2))
+    (V+1+V, 5, True)
+    """
     reps = _unify(reps)
     parts: list[Rep] = []
     for r in reps:
@@ -701,6 +754,11 @@ def tensor(*reps: Rep) -> Rep:
     A direct sum in the *first* factor is distributed: (A ⊕ B) ⊗ C = A⊗C ⊕ B⊗C. In row-major
     order the first factor's index varies slowest, so this is the same coordinate order, not
     just an isomorphism — and it lets the solver split the sum (``5*V*V`` is 5 copies of V⊗V).
+
+    >>> from groupkit import SO, V, Scalar, tensor
+    >>> R = tensor(V(SO(3)), Scalar, V(SO(3)))
+    >>> R, R.size, R == V(SO(3))**2
+    (V⊗V, 9, True)
     """
     reps = _unify(reps)
     parts: list[Rep] = []
@@ -717,7 +775,12 @@ def tensor(*reps: Rep) -> Rep:
 
 def dual(rep: Rep) -> Rep:
     """The dual ρ*(g) = ρ(g)^{-T}; pushed through sums and products. For a real orthogonal group
-    V* = V exactly (ρ(g)^{-T} = ρ(g)), so the dual of its standard representation is V itself."""
+    V* = V exactly (ρ(g)^{-T} = ρ(g)), so the dual of its standard representation is V itself.
+
+    >>> from groupkit import SL, SO, V, dual
+    >>> dual(V(SL(2))), dual(V(SO(3)))
+    (V*, V)
+    """
     if rep == Scalar:
         return rep
     if isinstance(rep, _Dual):
@@ -734,7 +797,15 @@ def dual(rep: Rep) -> Rep:
 
 
 def hom(rep_in: Rep, rep_out: Rep) -> Rep:
-    """The representation on linear maps rep_in → rep_out: rep_out ⊗ rep_in*."""
+    """The representation on linear maps rep_in → rep_out: rep_out ⊗ rep_in*.
+
+    >>> from groupkit import SL, V, Scalar, hom, solve
+    >>> R = hom(V(SL(2)), V(SL(2)))       # also written V >> V
+    >>> R, R.size
+    (V⊗V*, 4)
+    >>> solve(R, Scalar).dim              # the trace
+    1
+    """
     return tensor(rep_out, dual(rep_in))
 
 
@@ -742,6 +813,12 @@ def T(p: int, q: int = 0, G: Group | None = None):
     """The tensor representation V^⊗p ⊗ (V*)^⊗q of ``G``.
 
     Without ``G``, returns a function of the group: ``T(2)(SO(3))``.
+
+    >>> from groupkit import SL, SO, T, Scalar, solve
+    >>> T(2, 1, SL(2)), T(2, 1, SL(2)).size
+    (V⊗V⊗V*, 8)
+    >>> solve(T(4)(SO(3)), Scalar).dim    # δδ in three pairings
+    3
     """
     for name, x in (("p", p), ("q", q)):
         if not isinstance(x, (int, np.integer)) or isinstance(x, bool) or x < 0:

@@ -109,6 +109,17 @@ def solve(rep_in: Rep, rep_out: Rep, *, method: str = "auto", cache: bool = True
     ``method``: ``"auto"`` (orbits for signed-permutation actions, else the pivot reduction,
     else dense), or force ``"orbit"``, ``"pivot"``, ``"dense"``, ``"numeric"`` (no orbits).
     ``cache=False`` bypasses the memory and disk caches.
+
+    >>> import numpy as np
+    >>> from groupkit import SO, V, Scalar, solve
+    >>> G = SO(3)
+    >>> b = solve(3*V(G) + Scalar, V(G))
+    >>> b
+    EquivariantBasis(3V+1 → V, dim=3, blocks=1, methods=['pivot'])
+    >>> b.shape                           # (out·in, dim)
+    (30, 3)
+    >>> b.weight(np.ones(3)).shape        # W = Σ_k c_k Q_k, (out, in)
+    (3, 10)
     """
     if method not in METHODS or method == "exact":
         raise ValueError(f"method must be one of {METHODS[:-1]}; got {method!r}. "
@@ -139,6 +150,13 @@ def equivariant_basis(rep_in: Rep, rep_out: Rep, *, exact: bool = False, method:
     k reshaped row-major to (rep_out.size, rep_in.size) is an equivariant W, and the columns span
     all of them. With ``exact=True`` returns a ``sympy.Matrix`` with exact rational entries whose
     columns span the same space (for groups with rational generators), verified exactly.
+
+    >>> from groupkit import SO, V, equivariant_basis
+    >>> Q = equivariant_basis(V(SO(3))**2, V(SO(3)), exact=True)
+    >>> Q.shape
+    (27, 1)
+    >>> Q[:, 0].reshape(3, 9)[0, :]       # row 1 of W: −ε_1jk (x ⊗ y ↦ −x × y)
+    Matrix([[0, 0, 0, 0, 0, -1, 0, 1, 0]])
     """
     if exact:
         from .exact import exact_basis
@@ -150,7 +168,19 @@ def equivariant_basis(rep_in: Rep, rep_out: Rep, *, exact: bool = False, method:
 def equivariant_projector(rep_in: Rep, rep_out: Rep, **kwargs
                           ) -> scipy.sparse.linalg.LinearOperator:
     """The orthogonal projector Q Qᴴ onto the equivariant maps, as a matrix-free operator of shape
-    (N, N) with N = rep_out.size · rep_in.size, acting on row-major flattenings vec(W)."""
+    (N, N) with N = rep_out.size · rep_in.size, acting on row-major flattenings vec(W).
+
+    >>> import numpy as np
+    >>> from groupkit import SO, V, equivariant_projector
+    >>> P = equivariant_projector(V(SO(3)), V(SO(3)))
+    >>> P.shape
+    (9, 9)
+    >>> W = np.arange(9.0).reshape(3, 3)
+    >>> print((P @ W.ravel()).reshape(3, 3).round(6))   # (tr W / 3) · I
+    [[4. 0. 0.]
+     [0. 4. 0.]
+     [0. 0. 4.]]
+    """
     basis = solve(rep_in, rep_out, **kwargs)
     n_out, n_in = basis.rep_out.size, basis.rep_in.size
     N = n_out * n_in

@@ -32,7 +32,12 @@ _TINY = 1e-30
 
 
 def relative_error(a, b) -> float:
-    """‖a − b‖ / (½(‖a‖ + ‖b‖) + tiny), over all entries."""
+    """‖a − b‖ / (½(‖a‖ + ‖b‖) + tiny), over all entries.
+
+    >>> import numpy as np
+    >>> relative_error(np.ones(4), np.ones(4)), round(relative_error(np.ones(4), 2 * np.ones(4)), 6)
+    (0.0, 0.666667)
+    """
     a, b = np.asarray(a), np.asarray(b)
     return float(np.linalg.norm(a - b) / (0.5 * (np.linalg.norm(a) + np.linalg.norm(b)) + _TINY))
 
@@ -44,6 +49,10 @@ def basis_error(Q, rep_in: Rep, rep_out: Rep, *, n_samples: int = 20, rng=0,
 
     ``Q`` is a (rep_out.size · rep_in.size, r) basis: ndarray, scipy.sparse, sympy Matrix or an
     :class:`~groupkit.EquivariantBasis`.
+
+    >>> from groupkit import SO, V, solve
+    >>> basis_error(solve(V(SO(3))**2, V(SO(3))), V(SO(3))**2, V(SO(3))) < 1e-12
+    True
     """
     rep_in, rep_out = _unify((rep_in, rep_out))
     Q = _as_array(Q)
@@ -98,6 +107,14 @@ def equivariance_error(f: Callable, rep_in: Rep | Sequence[Rep] | None = None,
     module (whose ``rep_in``/``rep_out`` attributes are used when the reps are not given; it runs
     in the module's dtype and device). With several inputs give a sequence of reps and
     ``f(*xs)``. ``inputs`` fixes x (a tuple for several inputs); otherwise x ~ N(0, 1), seeded.
+
+    >>> import numpy as np
+    >>> from groupkit import SO, V, Scalar
+    >>> G = SO(3)
+    >>> equivariance_error(lambda x: (x**2).sum(1, keepdims=True), V(G), Scalar) < 1e-12
+    True
+    >>> equivariance_error(lambda x: x[:, :1], V(G), Scalar) > 0.1       # not invariant
+    True
     """
     torch_mode = _is_torch(f)
     rep_in = rep_in if rep_in is not None else getattr(f, "rep_in", None)
@@ -145,7 +162,18 @@ def equivariance_error(f: Callable, rep_in: Rep | Sequence[Rep] | None = None,
 def assert_equivariant(f: Callable, rep_in=None, rep_out=None, *, tol: float | None = None,
                        **kwargs) -> float:
     """Raise AssertionError when :func:`equivariance_error` exceeds ``tol`` (default 1e-10 for
-    float64, 1e-4 for float32 torch modules); returns the error."""
+    float64, 1e-4 for float32 torch modules); returns the error.
+
+    >>> from groupkit import SO, V
+    >>> G = SO(3)
+    >>> assert_equivariant(lambda x: 2 * x, V(G), V(G)) < 1e-12
+    True
+    >>> try:
+    ...     assert_equivariant(lambda x: x[:, ::-1], V(G), V(G))
+    ... except AssertionError:
+    ...     print("not equivariant")
+    not equivariant
+    """
     err = equivariance_error(f, rep_in, rep_out, **kwargs)
     if tol is None:
         tol = 1e-10

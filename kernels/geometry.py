@@ -43,6 +43,11 @@ class SpaceGeometry:
     ``forms``: (m, n, n) symmetric invariant forms, orthonormal in the Frobenius inner product
     (m may be 0). ``radius_form``: (n, n) or None; r(x)² = |xᵀ M x|. ``compact``: M is positive
     definite (r is a norm).
+
+    >>> from groupkit import SO, V
+    >>> geo = space_geometry(V(SO(3)))
+    >>> type(geo).__name__, geo.forms.shape, geo.compact
+    ('SpaceGeometry', (1, 3, 3), True)
     """
 
     space: Rep
@@ -85,7 +90,13 @@ def invariant_quadratic_forms(rep: Rep) -> np.ndarray:
 
 @lru_cache(maxsize=64)
 def space_geometry(space: Rep) -> SpaceGeometry:
-    """The invariant forms and radius of ``space`` (cached per representation value)."""
+    """The invariant forms and radius of ``space`` (cached per representation value).
+
+    >>> from groupkit import Lorentz, V
+    >>> geo = space_geometry(V(Lorentz()))
+    >>> geo.forms.shape, geo.compact              # the Minkowski metric, indefinite
+    ((1, 4, 4), False)
+    """
     if not isinstance(space, Rep):
         raise RepError(f"space must be a groupkit representation; got {type(space).__name__}.")
     if space.is_complex:

@@ -50,7 +50,11 @@ _SLACK = 1e-6
 
 
 def batch_vector(sizes, *, device=None) -> torch.Tensor:
-    """The batch vector (N,) for graphs of the given sizes: [0]*s0 + [1]*s1 + …."""
+    """The batch vector (N,) for graphs of the given sizes: [0]*s0 + [1]*s1 + ….
+
+    >>> batch_vector([2, 3])
+    tensor([0, 0, 1, 1, 1])
+    """
     sizes = torch.as_tensor(sizes, dtype=torch.long, device=device)
     if sizes.ndim != 1 or (sizes < 0).any():
         raise ValueError(f"sizes must be a 1-d sequence of non-negative integers; got {sizes}.")
@@ -70,7 +74,17 @@ def check_batch(batch: torch.Tensor | None, n: int, device) -> torch.Tensor:
 
 
 def check_edge_index(edge_index: torch.Tensor, n: int) -> torch.Tensor:
-    """Validate an edge list for n points: shape (2, E), integer dtype, entries in [0, n)."""
+    """Validate an edge list for n points: shape (2, E), integer dtype, entries in [0, n).
+
+    >>> import torch
+    >>> check_edge_index(torch.tensor([[0, 1], [1, 0]]), 2).shape
+    torch.Size([2, 2])
+    >>> try:
+    ...     check_edge_index(torch.tensor([[0, 5], [1, 0]]), 2)
+    ... except IndexError as e:
+    ...     print(e)
+    edge_index refers to point 5, but there are only 2 points (valid indices 0..1).
+    """
     if not isinstance(edge_index, torch.Tensor):
         raise TypeError(f"edge_index must be a torch.Tensor of shape (2, E); got "
                         f"{type(edge_index).__name__}.")
@@ -181,6 +195,12 @@ def radius_graph(pos: torch.Tensor, r: float, *, batch: torch.Tensor | None = No
     ``loop``: include i → i. ``max_neighbors``: keep only the nearest that many sources per
     target. ``metric``, ``method`` ("auto", "kdtree", "brute"), ``space``: see the module
     docstring. ``chunk_size``: target rows per block of the brute-force path.
+
+    >>> import torch
+    >>> pos = torch.tensor([[0.0, 0.0], [0.5, 0.0], [3.0, 0.0]])
+    >>> radius_graph(pos, r=1.0)                  # (source; target)
+    tensor([[1, 0],
+            [0, 1]])
     """
     M = _check_pos(pos, metric, space)
     if not r >= 0:
@@ -251,7 +271,14 @@ def knn_graph(pos: torch.Tensor, k: int, *, batch: torch.Tensor | None = None,
               space=None) -> torch.Tensor:
     """Each point i receives edges from its k nearest points j of the same graph (fewer when
     the graph has fewer points). Returns edge_index (2, E), sorted by target, then source.
-    ``metric``, ``method``, ``space``: see the module docstring."""
+    ``metric``, ``method``, ``space``: see the module docstring.
+
+    >>> import torch
+    >>> pos = torch.tensor([[0.0], [1.0], [3.0]])
+    >>> knn_graph(pos, k=1)                       # (source; target): each point's nearest
+    tensor([[1, 0, 1],
+            [0, 1, 2]])
+    """
     M = _check_pos(pos, metric, space)
     if not isinstance(k, int) or isinstance(k, bool) or k < 1:
         raise ValueError(f"k must be a positive integer; got {k!r}.")

@@ -47,6 +47,17 @@ def grid_action(field: torch.Tensor, g, rep: Rep) -> torch.Tensor:
 
     ``g`` (d, d) must be a signed permutation matrix (a symmetry of the square/cubic grid) and the
     spatial axes must have equal lengths when g permutes them.
+
+    >>> import torch
+    >>> from groupkit import C, V
+    >>> g = C(4).discrete_generators[0]           # a quarter turn
+    >>> f = torch.randn(1, 2, 8, 8)               # a vector field on an 8×8 grid
+    >>> four = f
+    >>> for _ in range(4):
+    ...     four = grid_action(four, g, V(C(4)))
+    ...
+    >>> bool(torch.allclose(four, f))             # four quarter turns are the identity
+    True
     """
     g = np.asarray(g)
     d = g.shape[0]
@@ -68,7 +79,8 @@ def grid_action(field: torch.Tensor, g, rep: Rep) -> torch.Tensor:
     out = torch.flip(field, flips) if flips else field
     inv = np.argsort(perm)
     out = out.permute(0, 1, *[2 + int(inv[m]) for m in range(d)])
-    R = torch.as_tensor(rep.rho(g), dtype=field.dtype, device=field.device)
+    # a copy: rho(g) may be a read-only generator, which torch warns about
+    R = torch.as_tensor(np.array(rep.rho(g)), dtype=field.dtype, device=field.device)
     return torch.einsum("oc,bc...->bo...", R, out)
 
 
@@ -138,6 +150,13 @@ class GridConv2d(_GridConv):
     ``GridConv2d(G, rep_in, rep_out, kernel_size, *, space=V(G), spacing=1.0, padding="same",
     stride=1, bias=True, …kernel options of ImplicitKernel)``. G acts on R² (C(4), D(4): exact;
     SO(2), O(2): approximate — see the module docstring).
+
+    >>> import torch
+    >>> from groupkit import C, V, Scalar
+    >>> G = C(4)
+    >>> conv = GridConv2d(G, Scalar, V(G), kernel_size=5)
+    >>> conv(torch.randn(2, 1, 16, 16)).shape      # a scalar image → a vector field
+    torch.Size([2, 2, 16, 16])
     """
 
     dim = 2
@@ -148,6 +167,13 @@ class GridConv3d(_GridConv):
 
     Same options as :class:`GridConv2d`; G acts on R³ (Octahedral, FullOctahedral: exact;
     SO(3), O(3): approximate).
+
+    >>> import torch
+    >>> from groupkit import Octahedral, V, Scalar
+    >>> G = Octahedral()
+    >>> conv = GridConv3d(G, Scalar, V(G), kernel_size=3)
+    >>> conv(torch.randn(1, 1, 6, 6, 6)).shape
+    torch.Size([1, 3, 6, 6, 6])
     """
 
     dim = 3

@@ -47,6 +47,13 @@ def harmonic(space: Rep, l: int, *, name: str | None = None) -> Rep:
 
     Needs an invariant symmetric form on ``space`` (found by :func:`space_geometry`); raises
     RepError for groups without one (GL(n), SL(n), Sp(m)).
+
+    >>> from groupkit import SO, V, solve
+    >>> Y2 = harmonic(V(SO(3)), 2)
+    >>> Y2.size                                   # 2l + 1
+    5
+    >>> solve(Y2, Y2).dim                         # irreducible: Schur's lemma
+    1
     """
     if not isinstance(l, (int, np.integer)) or isinstance(l, bool) or l < 0:
         raise RepError(f"harmonic(space, l): l must be a non-negative integer; got {l!r}.")

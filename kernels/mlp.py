@@ -38,6 +38,11 @@ def default_hidden(space: Rep, *, degree: int = 2, multiplicity: int = 8) -> Rep
     """2m·Scalar ⊕ m·space ⊕ m·angular_rep(space, 2) ⊕ … ⊕ m·angular_rep(space, degree).
 
     For SO(3) with m = 8 and degree 2: 16·1 ⊕ 8·V ⊕ 8·Y2 (80 dimensions).
+
+    >>> from groupkit import SO, V
+    >>> h = default_hidden(V(SO(3)), degree=2, multiplicity=8)
+    >>> h.size
+    80
     """
     if not isinstance(multiplicity, int) or multiplicity < 1:
         raise ValueError(f"multiplicity must be a positive integer; got {multiplicity!r}.")
@@ -68,6 +73,13 @@ class GatedMLP(nn.Module):
     """rep_in → hidden[0] → … → hidden[-1] (= rep_out), each step linear then gated.
 
     Input (…, rep_in.size) → output (…, rep_out.size).
+
+    >>> import torch
+    >>> from groupkit import SO, V, Scalar
+    >>> G = SO(3)
+    >>> mlp = GatedMLP(V(G), [4*Scalar + 2*V(G), V(G)])
+    >>> mlp(torch.randn(6, 3)).shape
+    torch.Size([6, 3])
     """
 
     def __init__(self, rep_in: Rep, hidden: Sequence[Rep], *, dtype: torch.dtype | None = None):

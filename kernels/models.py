@@ -26,6 +26,15 @@ class SteerablePointNet(nn.Module):
     ``conv_options`` (keyword arguments) go to every :class:`PointConv` (space, cutoff,
     edge_features, avg_degree, dtype, …). ``forward(features, pos, edge_index, edge_attr=None)``
     → (N, rep_out.size).
+
+    >>> import torch
+    >>> from groupkit import SO, V, Scalar
+    >>> from kernels import radius_graph
+    >>> G = SO(3)
+    >>> net = SteerablePointNet(G, Scalar, 4*Scalar + 2*V(G), V(G), cutoff=1.5)
+    >>> pos = torch.randn(10, 3)
+    >>> net(torch.ones(10, 1), pos, radius_graph(pos, 1.5)).shape
+    torch.Size([10, 3])
     """
 
     def __init__(self, G: Group, rep_in: Rep, rep_hidden: Rep, rep_out: Rep, *,

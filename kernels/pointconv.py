@@ -64,6 +64,15 @@ class PointConv(nn.Module):
 
     ``forward(features (N, rep_in.size), pos (N, space.size), edge_index (2, E) long
     [source; target], edge_attr (E, edge_features) or None)`` → (N, rep_out.size).
+
+    >>> import torch
+    >>> from groupkit import SO, V, Scalar
+    >>> from kernels import knn_graph
+    >>> G = SO(3)
+    >>> conv = PointConv(G, Scalar + V(G), V(G), cutoff=2.0)
+    >>> pos = torch.randn(20, 3)
+    >>> conv(torch.randn(20, 4), pos, knn_graph(pos, k=5)).shape
+    torch.Size([20, 3])
     """
 
     def __init__(self, G: Group, rep_in: Rep, rep_out: Rep, *, space: Rep | None = None,

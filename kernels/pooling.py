@@ -31,7 +31,14 @@ __all__ = ["global_pool", "QuadraticInvariants", "InvariantReadout"]
 def global_pool(x: torch.Tensor, batch: torch.Tensor | None = None, *, reduce: str = "sum",
                 num_graphs: int | None = None) -> torch.Tensor:
     """Pool node features (N, C) per graph → (B, C). ``batch`` (N,) holds graph ids (None: one
-    graph). Graphs without points give zeros."""
+    graph). Graphs without points give zeros.
+
+    >>> import torch
+    >>> x = torch.ones(5, 3)
+    >>> global_pool(x, torch.tensor([0, 0, 1, 1, 1]))
+    tensor([[2., 2., 2.],
+            [3., 3., 3.]])
+    """
     if reduce not in ("sum", "mean"):
         raise ValueError(f"reduce must be 'sum' or 'mean'; got {reduce!r}.")
     if x.ndim != 2:
@@ -50,7 +57,14 @@ def global_pool(x: torch.Tensor, batch: torch.Tensor | None = None, *, reduce: s
 
 class QuadraticInvariants(nn.Module):
     """(…, rep.size) → (…, n_out) invariants: scalar summands as they are, and vᵀ M_k v for every
-    non-scalar summand copy v and invariant form M_k of its type."""
+    non-scalar summand copy v and invariant form M_k of its type.
+
+    >>> import torch
+    >>> from groupkit import SO, V, Scalar
+    >>> inv = QuadraticInvariants(2*V(SO(3)) + Scalar)
+    >>> inv(torch.randn(4, 7)).shape              # 1 scalar and |v1|², |v2|²
+    torch.Size([4, 3])
+    """
 
     def __init__(self, rep: Rep):
         super().__init__()
@@ -94,7 +108,14 @@ class QuadraticInvariants(nn.Module):
 
 class InvariantReadout(nn.Module):
     """(…, rep.size) → (…, n_out): QuadraticInvariants, then Linear–SiLU–Linear (``hidden``
-    units). Invariant for every group; use after :func:`global_pool` for graph-level heads."""
+    units). Invariant for every group; use after :func:`global_pool` for graph-level heads.
+
+    >>> import torch
+    >>> from groupkit import SO, V, Scalar
+    >>> head = InvariantReadout(V(SO(3)) + Scalar, 2, hidden=16)
+    >>> head(torch.randn(4, 4)).shape
+    torch.Size([4, 2])
+    """
 
     def __init__(self, rep: Rep, n_out: int, *, hidden: int = 64,
                  dtype: torch.dtype | None = None):

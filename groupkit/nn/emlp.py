@@ -99,7 +99,14 @@ def uniform_rep(ch: int, group: Group) -> Rep:
 
 def hidden_reps(ch, group: Group, num_layers: int) -> list[Rep]:
     """The hidden representations of an EMLP: ``ch`` an int (:func:`uniform_rep`), a Rep (used
-    for every layer) or a sequence of ints/Reps (one per layer; ``num_layers`` is then ignored)."""
+    for every layer) or a sequence of ints/Reps (one per layer; ``num_layers`` is then ignored).
+
+    >>> from groupkit import SO, V
+    >>> hidden_reps(50, SO(3), 2)
+    [23+6V+V⊗V, 23+6V+V⊗V]
+    >>> hidden_reps([V(SO(3)), 8], SO(3), 99)
+    [V, 5+V]
+    """
     def one(c):
         if isinstance(c, Rep):
             return c(group) if group is not None else c
@@ -121,7 +128,14 @@ def hidden_reps(ch, group: Group, num_layers: int) -> list[Rep]:
 
 class EMLPBlock(nn.Module):
     """rep_in → rep_out: equivariant linear into gated(rep_out), plus the bilinear term, then
-    the gated nonlinearity. Input (..., rep_in.size) → (..., rep_out.size)."""
+    the gated nonlinearity. Input (..., rep_in.size) → (..., rep_out.size).
+
+    >>> import torch
+    >>> from groupkit import SO, V, Scalar
+    >>> block = EMLPBlock(V(SO(3)), 4*V(SO(3)) + 2*Scalar, dtype=torch.float64)
+    >>> block(torch.randn(5, 3, dtype=torch.float64)).shape
+    torch.Size([5, 14])
+    """
 
     def __init__(self, rep_in: Rep, rep_out: Rep, *, bilinear: bool = True,
                  bilinear_options: dict | None = None, dtype: torch.dtype | None = None,
@@ -208,7 +222,14 @@ class EMLP(nn.Module):
 class MLP(nn.Module):
     """The plain baseline: ``torch.nn.Linear`` layers with SiLU, widths rep_in.size → ch → … →
     rep_out.size (``ch`` an int, or a sequence of ints, one per hidden layer). Not equivariant;
-    exposes rep_in/rep_out for shapes only."""
+    exposes rep_in/rep_out for shapes only.
+
+    >>> import torch
+    >>> from groupkit import O, V, Scalar
+    >>> model = MLP(2*V(O(5)), Scalar, ch=32, num_layers=2)
+    >>> model(torch.randn(8, 10)).shape
+    torch.Size([8, 1])
+    """
 
     def __init__(self, rep_in: Rep, rep_out: Rep, group: Group | None = None, *, ch=384,
                  num_layers: int = 3, dtype: torch.dtype | None = None, device=None):

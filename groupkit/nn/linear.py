@@ -87,7 +87,14 @@ class BasisAssembler(nn.Module):
     ``mode`` (default ``"auto"``): ``"sparse"`` (one gather + one scatter-add), ``"dense"`` (one
     matmul with the dense basis; tiny bases) or ``"blocks"`` (one small matmul per pair of
     summand types); "auto" picks dense for tiny bases, sparse unless the basis has more than
-    about four non-zero entries per entry of W, else blocks. All give the same W."""
+    about four non-zero entries per entry of W, else blocks. All give the same W.
+
+    >>> import torch
+    >>> from groupkit import SO, V, solve
+    >>> asm = BasisAssembler(solve(2*V(SO(3)), V(SO(3))), dtype=torch.float64)
+    >>> asm(torch.ones(2, dtype=torch.float64)).shape      # θ (dim,) → W (out, in)
+    torch.Size([3, 6])
+    """
 
     def __init__(self, basis: EquivariantBasis, *, dtype: torch.dtype | None = None,
                  device=None, mode: str = "auto"):

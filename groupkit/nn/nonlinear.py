@@ -39,13 +39,23 @@ def _nonscalar_blocks(rep: Rep) -> tuple[list[int], list[tuple[int, int]]]:
 
 
 def num_gates(rep: Rep) -> int:
-    """How many gate scalars ``gated(rep)`` appends: one per non-scalar summand."""
+    """How many gate scalars ``gated(rep)`` appends: one per non-scalar summand.
+
+    >>> from groupkit import SO, V, Scalar
+    >>> num_gates(V(SO(3))**2 + 3*V(SO(3)) + Scalar)
+    4
+    """
     return len(_nonscalar_blocks(rep)[1])
 
 
 def gated(rep: Rep) -> Rep:
     """rep ⊕ k·Scalar, with one gate scalar per non-scalar summand of rep (the input
-    representation of a GatedNonlinearity whose output is rep)."""
+    representation of a GatedNonlinearity whose output is rep).
+
+    >>> from groupkit import SO, V, Scalar
+    >>> gated(V(SO(3))**2 + 3*V(SO(3)) + Scalar)
+    V⊗V+3V+5
+    """
     k = num_gates(rep)
     return rep if k == 0 else direct_sum(rep, k * Scalar)
 
@@ -53,7 +63,17 @@ def gated(rep: Rep) -> Rep:
 class GatedNonlinearity(nn.Module):
     """gated(rep) → rep: non-scalar summands times sigmoid of their gate; scalars through
     ``activation`` (SiLU by default). Input (..., gated(rep).size) → (..., rep.size).
-    ``device``: where its index buffers live (they move with ``.to``)."""
+    ``device``: where its index buffers live (they move with ``.to``).
+
+    >>> import torch
+    >>> from groupkit import SO, V, Scalar
+    >>> rep = 2*V(SO(3)) + Scalar
+    >>> act = GatedNonlinearity(rep)
+    >>> act.rep_in, act.rep_out
+    (2V+3, 2V+1)
+    >>> act(torch.randn(4, 9)).shape
+    torch.Size([4, 7])
+    """
 
     def __init__(self, rep: Rep, activation: nn.Module | None = None, *, device=None):
         super().__init__()
@@ -124,7 +144,14 @@ class GatedNonlinearity(nn.Module):
 class NormNonlinearity(nn.Module):
     """rep → rep: v ↦ v · σ(‖v‖_M + b) per non-scalar summand (b learnable), scalars through
     ``activation``. Needs an invariant positive-definite form on each summand. ``dtype`` and
-    ``device`` are those of the bias b (the buffers follow ``device``)."""
+    ``device`` are those of the bias b (the buffers follow ``device``).
+
+    >>> import torch
+    >>> from groupkit import SO, V, Scalar
+    >>> act = NormNonlinearity(V(SO(3)) + Scalar)
+    >>> act(torch.randn(4, 4)).shape
+    torch.Size([4, 4])
+    """
 
     def __init__(self, rep: Rep, activation: nn.Module | None = None, *,
                  dtype: torch.dtype | None = None, device=None):
@@ -187,7 +214,14 @@ def _invariant_form(rep: Rep) -> np.ndarray:
 
 class PointwiseNonlinearity(nn.Module):
     """An elementwise activation; valid only when every generator permutes the coordinates
-    of rep (permutation representations such as V⊗V of S(n))."""
+    of rep (permutation representations such as V⊗V of S(n)).
+
+    >>> import torch
+    >>> from groupkit import S, V
+    >>> act = PointwiseNonlinearity(V(S(4))**2)   # permutations commute with x ↦ σ(x)
+    >>> act(torch.randn(2, 16)).shape
+    torch.Size([2, 16])
+    """
 
     def __init__(self, rep: Rep, activation: nn.Module | None = None):
         super().__init__()

@@ -272,7 +272,12 @@ def _exact_nullspace(gens, sizes) -> np.ndarray:
 def exact_pair(R: Rep, S: Rep) -> np.ndarray:
     """Exact basis of Hom(R, S): an object array (S.size · R.size, r) of Python ints (each
     column scaled to integers), complete and verified in exact arithmetic; a sparse integer
-    matrix for orbit bases."""
+    matrix for orbit bases.
+
+    >>> from groupkit import SO, V
+    >>> exact_pair(V(SO(3))**2, V(SO(3))).shape           # the cross product, as integers
+    (27, 1)
+    """
     U = hom_space(R, S)
     if U.is_complex:
         raise ExactSolveError(f"{U.group} is complex; exact solving supports real groups only.")

@@ -52,7 +52,19 @@ class GroupError(ValueError):
 
 class ApproximateGroupWarning(UserWarning):
     """A generator is within rounding of more structure (orthogonal, a permutation, finite
-    order) than it has: the group generated is not the one that was probably meant."""
+    order) than it has: the group generated is not the one that was probably meant.
+
+    >>> import warnings
+    >>> import numpy as np
+    >>> r = np.array([[0.0, -1.0], [1.0, 0.0]]) + 1e-7        # a quarter turn, typed noisily
+    >>> with warnings.catch_warnings(record=True) as seen:
+    ...     warnings.simplefilter("always")
+    ...     _ = Group([r])
+    >>> [w.category.__name__ for w in seen]
+    ['ApproximateGroupWarning']
+    >>> Group.from_approximate([r]).is_finite                  # the fix: snap it
+    True
+    """
 
 
 def _as_generator_stack(gens, what: str, d: int | None) -> np.ndarray:

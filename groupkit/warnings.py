@@ -23,16 +23,45 @@ __all__ = ["GroupkitWarning", "DegenerateModelWarning", "MixedGroupWarning", "Me
 
 
 class GroupkitWarning(UserWarning):
-    """Base class of groupkit's warnings."""
+    """Base class of groupkit's warnings: filter them all at once.
+
+    >>> import warnings
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore", GroupkitWarning)   # silences every subclass
+    ...     warnings.warn("a constant model", DegenerateModelWarning)
+    """
 
 
 class DegenerateModelWarning(GroupkitWarning):
-    """A model, layer or kernel that is legal but cannot learn what it was built for."""
+    """A model, layer or kernel that is legal but cannot learn what it was built for.
+
+    >>> import warnings
+    >>> from groupkit import SO, V, Scalar
+    >>> from groupkit.nn import EquivariantLinear
+    >>> with warnings.catch_warnings(record=True) as seen:
+    ...     warnings.simplefilter("always")
+    ...     _ = EquivariantLinear(V(SO(3)), Scalar, bias=False)   # no invariant linear map
+    >>> [w.category.__name__ for w in seen]
+    ['DegenerateModelWarning']
+    """
 
 
 class MixedGroupWarning(GroupkitWarning):
-    """Representations of different groups of the same dimension combined implicitly."""
+    """Representations of different groups of the same dimension combined implicitly.
+
+    >>> import warnings
+    >>> from groupkit import O, SO, V
+    >>> with warnings.catch_warnings(record=True) as seen:
+    ...     warnings.simplefilter("always")
+    ...     _ = V(SO(3)) + V(O(3))          # a rep of SO(3) × O(3): rarely what was meant
+    >>> [w.category.__name__ for w in seen]
+    ['MixedGroupWarning']
+    """
 
 
 class MetricWarning(GroupkitWarning):
-    """A Euclidean neighbour graph on a space whose invariant form is not the identity."""
+    """A Euclidean neighbour graph on a space whose invariant form is not the identity.
+
+    >>> issubclass(MetricWarning, GroupkitWarning)
+    True
+    """

@@ -36,6 +36,11 @@ class PermutationLayer(nn.Module):
 
     ``forward(x)`` with x (B, c_in, n, …, n) (k_in index axes) → (B, c_out, n, …, n). The
     coefficients are those of :class:`~groupkit.nn.EquivariantLinear` at each n.
+
+    >>> import torch
+    >>> layer = PermutationLayer(2, 2, c_in=1, c_out=4)      # 15 maps per channel pair
+    >>> layer.weight.numel(), layer(torch.randn(3, 1, 7, 7)).shape
+    (60, torch.Size([3, 4, 7, 7]))
     """
 
     def __init__(self, k_in: int, k_out: int, c_in: int, c_out: int, *, bias: bool = True):
@@ -126,13 +131,28 @@ class IGN2(_Invariant):
     """An invariant graph network (Maron et al., ICLR 2019): 2→2 equivariant layers on
     (B, c_in, n, n) edge features (or adjacency matrices (B, n, n)), ReLU, an invariant
     2→0 pooling (the 2 invariant maps: trace and total sum, per channel pair) and an MLP.
-    Graphs of different sizes go in as a list."""
+    Graphs of different sizes go in as a list.
+
+    >>> import torch
+    >>> net = IGN2(c_in=1, hidden=8, c_out=1)
+    >>> A = (torch.rand(5, 6, 6) < 0.5).float()              # five adjacency matrices
+    >>> net(A).shape, net([A[0], torch.zeros(9, 9)]).shape   # any n, also mixed in a list
+    (torch.Size([5, 1]), torch.Size([2, 1]))
+    """
 
     k = 2
 
 
 class DeepSets(_Invariant):
     """DeepSets (Zaheer et al., 2017) as 1→1 equivariant layers on (B, c_in, n) point features,
-    an invariant sum pooling and an MLP."""
+    an invariant sum pooling and an MLP.
+
+    >>> import torch
+    >>> net = DeepSets(c_in=3, hidden=16, c_out=2)
+    >>> x = torch.randn(4, 3, 10)                             # 4 sets of 10 points, 3 features
+    >>> perm = torch.randperm(10)
+    >>> torch.allclose(net(x), net(x[..., perm]), atol=1e-5)  # invariant to the order
+    True
+    """
 
     k = 1

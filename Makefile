@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip -q
-EXTRAS := torch,test,exact,emlp
+EXTRAS := torch,test,exact,emlp,bench,modelnet
 
 # Benchmark scripts: every bench/*.py that is not a private helper (bench/_*.py),
 # e.g. bench/solver.py.  Override with `make bench BENCH_SCRIPTS="bench/solver.py"`.

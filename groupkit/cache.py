@@ -43,8 +43,8 @@ def cache_dir() -> Path | None:
     ...     print(cache_dir())
     None
     >>> with mock.patch.dict(os.environ, GROUPKIT_CACHE="1", GROUPKIT_CACHE_DIR="/tmp/gk"):
-    ...     print(cache_dir())
-    /tmp/gk/v3
+    ...     print(cache_dir() == Path("/tmp/gk") / f"v{FORMAT_VERSION}")  # versioned subfolder
+    True
     """
     if os.environ.get("GROUPKIT_CACHE", "1").strip().lower() in ("0", "off", "false", "no"):
         return None

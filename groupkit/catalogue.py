@@ -249,8 +249,8 @@ class Sp(_Named):
     2
     >>> equivariant_basis(V(G)**2, Scalar, exact=True).reshape(2, 2)  # ±J, the symplectic form
     Matrix([
-    [ 0, 1],
-    [-1, 0]])
+    [0, -1],
+    [1,  0]])
     """
 
     def __init__(self, m: int):

@@ -155,8 +155,8 @@ def equivariant_basis(rep_in: Rep, rep_out: Rep, *, exact: bool = False, method:
     >>> Q = equivariant_basis(V(SO(3))**2, V(SO(3)), exact=True)
     >>> Q.shape
     (27, 1)
-    >>> Q[:, 0].reshape(3, 9)[0, :]       # row 1 of W: −ε_1jk (x ⊗ y ↦ −x × y)
-    Matrix([[0, 0, 0, 0, 0, -1, 0, 1, 0]])
+    >>> Q[:, 0].reshape(3, 9)[0, :]       # row 1 of W: ε_1jk (x ⊗ y ↦ x × y)
+    Matrix([[0, 0, 0, 0, 0, 1, 0, -1, 0]])
     """
     if exact:
         from .exact import exact_basis

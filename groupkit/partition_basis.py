@@ -272,7 +272,23 @@ def _product(ranges):
     return out
 
 
-class PartitionPairBasis(PairBasis):
+class _LazyPairBasis(PairBasis):
+    """A :class:`~groupkit.basis.PairBasis` whose matrices ``Q`` (normalised columns) and
+    ``exact`` (integer columns) are built by ``_mat`` only when asked for."""
+
+    def _mat(self, normalized: bool):  # pragma: no cover - every subclass defines it
+        raise NotImplementedError
+
+    @property
+    def Q(self):  # noqa: N802 (the dataclass field's name)
+        return self._mat(True)
+
+    @property
+    def exact(self):
+        return self._mat(False)
+
+
+class PartitionPairBasis(_LazyPairBasis):
     """A :class:`~groupkit.basis.PairBasis` whose matrices are built from a
     :class:`PartitionBasis` only when asked for (``Q``, ``exact``); ``r`` and ``partition``
     never touch them."""
@@ -288,14 +304,6 @@ class PartitionPairBasis(PairBasis):
             m = self.partition.sparse(normalized)
             self._mats[normalized] = m if normalized else m.astype(np.int8)
         return self._mats[normalized]
-
-    @property
-    def Q(self):  # noqa: N802 (the dataclass field's name)
-        return self._mat(True)
-
-    @property
-    def exact(self):
-        return self._mat(False)
 
     @property
     def r(self) -> int:
@@ -327,7 +335,7 @@ ENUMERATE_BELOW = 2_000_000
 TREE_MAX_ORBITS = 5_000  # the tree walks one Python path per orbit: for many orbits, enumerate
 
 
-class OrbitPairBasis(PairBasis):
+class OrbitPairBasis(_LazyPairBasis):
     """A :class:`~groupkit.basis.PairBasis` for a general permutation group, known by its orbit
     representatives (``orbits``: each orbit's smallest index tuple and its size, found by
     :func:`groupkit._permgroups.tuple_orbits` without the tuples); the matrices are enumerated
@@ -352,14 +360,6 @@ class OrbitPairBasis(PairBasis):
             E = _orbits.orbit_basis(Constraint.of(self.U))
             self._mats[normalized] = _orbits.normalized(E) if normalized else E
         return self._mats[normalized]
-
-    @property
-    def Q(self):  # noqa: N802 (the dataclass field's name)
-        return self._mat(True)
-
-    @property
-    def exact(self):
-        return self._mat(False)
 
     @property
     def r(self) -> int:

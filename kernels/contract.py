@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from torch import nn
 
+from groupkit.nn._assemble import MasteredBuffers
 from groupkit.solver import _summand_table
 
 __all__ = ["TwoStageContraction"]
@@ -41,7 +41,7 @@ def _type_major(rep) -> tuple[np.ndarray, list[tuple[int, int, int]]]:
     return (np.concatenate(perm) if perm else np.zeros(0, np.int64)), spans
 
 
-class TwoStageContraction(nn.Module):
+class TwoStageContraction(MasteredBuffers):
     """out (N, rep_out.size) = W · vec(T) for T (N, H, in) in *type-major* hidden and input
     coordinates (``perm_h``, ``perm_in``), from θ without forming W.
 
@@ -61,7 +61,6 @@ class TwoStageContraction(nn.Module):
         self.permute_out = not ident
         self.register_buffer("inv_out", torch.as_tensor(np.argsort(perm_out)), persistent=False)
         self.out_size = rep_out.size
-        self._masters: dict[str, np.ndarray] = {}  # float64 bases, restored on every cast
         # Stage 1: per input pair (P, R), the basis maps of every S side by side.
         pairs: dict[tuple[int, int], list] = {}
         for Q4, i_s, i_p, i_r, start in triples:
@@ -82,9 +81,7 @@ class TwoStageContraction(nn.Module):
                 pieces.setdefault(i_s, []).append((start, c, a, k))
                 col += k * s
             basis = np.concatenate(cols, 1)
-            self._masters[f"basis{n}"] = basis
-            self.register_buffer(f"basis{n}", torch.as_tensor(basis, dtype=dtype),
-                                 persistent=False)
+            self._register_master(f"basis{n}", basis, dtype, None)  # float64 master kept
             self.pairs.append((i_p, i_r, f"basis{n}", outs))
             flops1 += c * a * p * r * col
         self.outs = []    # (i_s, buffer name of θ's index (b, Σ c·a·k))
@@ -99,13 +96,6 @@ class TwoStageContraction(nn.Module):
             flops2 += self.out_spans[i_s][2] * idx.size
         self.flops = flops1 + flops2  # multiply-adds per node
         self.dense_flops = rep_out.size * rep_h.size * rep_in.size
-
-    def _apply(self, fn, *args, **kwargs):
-        super()._apply(fn, *args, **kwargs)
-        for name, master in self._masters.items():
-            t = self._buffers[name]
-            self._buffers[name] = torch.as_tensor(master, dtype=t.dtype, device=t.device)
-        return self
 
     def row_block_sizes(self) -> list[int]:
         """Sizes of T's row blocks, one per hidden type (copies × size), in type-major order."""

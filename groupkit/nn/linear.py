@@ -32,8 +32,8 @@ from ..reps import Rep, Scalar
 from ..solver import solve
 from ._checks import warn_if_no_weights
 from ._fingerprint import attach_fingerprint
-from ._assemble import AssemblyCache, CooOperator
-from ._layout import complex_dtype_of, real_view, summand_types, type_major_permutation
+from ._assemble import AssemblyCache, CooOperator, MasteredBuffers
+from ._layout import complex_dtype_of, summand_types, type_major_permutation
 
 __all__ = ["EquivariantLinear", "BasisAssembler", "check_input"]
 
@@ -79,7 +79,7 @@ def check_input(x, rep: Rep, module: nn.Module, name: str = "x",
                         f"{p.dtype}; convert with x.to({p.dtype}) or module.to({x.dtype}).")
 
 
-class BasisAssembler(nn.Module):
+class BasisAssembler(MasteredBuffers):
     """Turns a flat coefficient vector θ (dim,) into the weight matrix W (out, in) of an
     :class:`~groupkit.EquivariantBasis`. Holds the basis as non-persistent buffers (complex
     values as real pairs, so that ``.to(dtype)`` is safe), with float64 masters.
@@ -105,7 +105,6 @@ class BasisAssembler(nn.Module):
         self.n_out, self.n_in = basis.rep_out.size, basis.rep_in.size
         self.dim = basis.dim
         self.is_complex = basis.is_complex
-        self._masters: dict[str, np.ndarray] = {}
         n = self.n_out * self.n_in
         nnz = sum(blk.multiplicity[0] * blk.multiplicity[1] * (
             blk.pair.Q.nnz if scipy.sparse.issparse(blk.pair.Q)
@@ -146,11 +145,11 @@ class BasisAssembler(nn.Module):
                 val[has] = Qr.data
                 self.register_buffer(f"col{n}", torch.as_tensor(col, device=device),
                                      persistent=False)
-                self._register_basis(f"val{n}", val, dtype, device)
+                self._register_master(f"val{n}", val, dtype, device)
                 self._specs[key] = ("gather", n, blk.col_start, b, a, k, s, r)
             else:
                 Qd = blk.pair.dense().reshape(s * r, k)
-                self._register_basis(f"Q{n}", Qd, dtype, device)
+                self._register_master(f"Q{n}", Qd, dtype, device)
                 self._specs[key] = ("dense", n, blk.col_start, b, a, k, s, r)
         self.n_row_types, self.n_col_types = len(out_types), len(in_types)
         perm_out, perm_in = type_major_permutation(out_types), type_major_permutation(in_types)
@@ -161,21 +160,6 @@ class BasisAssembler(nn.Module):
         if perm_in is not None:
             self.register_buffer("inv_cols", torch.as_tensor(np.argsort(perm_in), device=device),
                                  persistent=False)
-
-    def _register_basis(self, name: str, values: np.ndarray, dtype, device) -> None:
-        # The float64 master copy lets a cast (.double(), .to(...)) rebuild the buffer from exact
-        # values: a basis built in float32 and cast up would otherwise keep float32 rounding
-        # (equivariance error ~1e-9 instead of ~1e-16).
-        self._masters[name] = real_view(values, torch.float64).numpy()
-        self.register_buffer(name, real_view(values, dtype, device), persistent=False)
-
-    def _apply(self, fn, *args, **kwargs):
-        super()._apply(fn, *args, **kwargs)
-        for name, master in self._masters.items():
-            t = self._buffers[name]
-            if t.is_floating_point():
-                self._buffers[name] = torch.as_tensor(master, dtype=t.dtype, device=t.device)
-        return self
 
     def _buffer(self, name: str) -> torch.Tensor:
         t = getattr(self, name)

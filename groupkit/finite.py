@@ -32,7 +32,7 @@ import numpy as np
 
 from ._cyclotomic import _conj, _exact_values, _is_integer, _mul, _reduce, _to_sympy
 from .catalogue import A  # re-exported: the alternating groups of the lessons
-from .groups import FINITE_LIMIT, _finite_order, Group, GroupError
+from .groups import FINITE_LIMIT, _finite_order, closure, element_key, Group, GroupError
 from ._memo import memoized
 
 __all__ = [
@@ -43,11 +43,7 @@ __all__ = [
 DEFAULT_LIMIT = 100_000  # largest group enumerated element by element
 
 
-def _key(m: np.ndarray) -> bytes:
-    r = np.round(m, 9) + 0.0
-    if np.iscomplexobj(r):
-        r = np.concatenate([r.real.ravel(), r.imag.ravel()]) + 0.0
-    return np.ascontiguousarray(r).tobytes()
+_key = element_key  # elements are identified by their entries rounded to 9 places
 
 
 def _check_finite(G: Group, what: str) -> None:
@@ -63,28 +59,11 @@ def _check_finite(G: Group, what: str) -> None:
 
 @memoized(16)
 def _enumerate(G: Group, limit: int) -> tuple[np.ndarray, dict]:
-    d = G.d
-    gens = list(G.discrete_generators)
-    dtype = np.result_type(G.discrete_generators.dtype, np.float64)
-    e = np.eye(d, dtype=dtype)
-    elems = [e]
-    index = {_key(e): 0}
-    frontier = [e]
-    while frontier:
-        nxt = []
-        for x in frontier:
-            for h in gens:
-                y = h @ x
-                k = _key(y)
-                if k not in index:
-                    index[k] = len(elems)
-                    elems.append(y)
-                    nxt.append(y)
-                    if len(elems) > limit:
-                        raise GroupError(
-                            f"{G} has more than {limit} elements (or a generator of infinite "
-                            f"order); pass a larger limit=… to enumerate it.")
-        frontier = nxt
+    found = closure(G.discrete_generators, G.d, limit)
+    if found is None:
+        raise GroupError(f"{G} has more than {limit} elements (or a generator of infinite "
+                         f"order); pass a larger limit=… to enumerate it.")
+    elems, index = found
     out = np.array(elems)
     out.setflags(write=False)
     return out, index

@@ -39,16 +39,6 @@ class Kernel:
     largest_zero: float    # largest singular value counted as zero
     smallest_nonzero: float
 
-    @property
-    def gap(self) -> float:
-        if self.largest_zero <= 0:
-            return math.inf
-        return self.smallest_nonzero / self.largest_zero
-
-    @property
-    def ambiguous(self) -> bool:
-        return self.smallest_nonzero < AMBIGUOUS_TOL or self.gap < MIN_GAP
-
 
 def merge(kernels: list[Kernel]) -> tuple[float, float]:
     """(largest zero, smallest non-zero) over several independent kernels."""

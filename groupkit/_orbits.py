@@ -27,12 +27,6 @@ from .reps import Rep, Scalar, Vector, _Dual, _Lifted, _Sum, _SymmetricPower, _T
 USER_REP_LIMIT = 4096  # largest opaque representation whose matrix we inspect for a permutation
 
 
-def applicable(c: Constraint) -> bool:
-    """True when every generator is discrete and acts by signed permutations on every factor."""
-    return all(not g.lie and all(signed_permutation(m) is not None for m in g.mats)
-               for g in c.generators)
-
-
 def _flat_action(mats, sizes) -> tuple[np.ndarray, np.ndarray]:
     """The signed permutation of the N = Π sizes index tuples (row-major), as (π, s)."""
     pi = np.zeros(1, dtype=np.int64)

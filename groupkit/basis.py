@@ -38,6 +38,11 @@ class PairBasis:
     def r(self) -> int:
         return self.Q.shape[1]
 
+    @property
+    def is_complex(self) -> bool:
+        """The basis has complex entries (sparse orbit bases are real)."""
+        return np.iscomplexobj(self.Q) and not scipy.sparse.issparse(self.Q)
+
     def dense(self) -> np.ndarray:
         return self.Q.toarray() if scipy.sparse.issparse(self.Q) else np.asarray(self.Q)
 

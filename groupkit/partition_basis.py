@@ -280,6 +280,10 @@ class _LazyPairBasis(PairBasis):
         raise NotImplementedError
 
     @property
+    def is_complex(self) -> bool:
+        return False  # permutation orbits: real, and known without building the matrices
+
+    @property
     def Q(self):  # noqa: N802 (the dataclass field's name)
         return self._mat(True)
 

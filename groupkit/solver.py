@@ -136,9 +136,7 @@ def solve(rep_in: Rep, rep_out: Rep, *, method: str = "auto", cache: bool = True
             blk = Block(R, S, np.array(in_offsets), np.array(out_offsets), pair, col)
             blocks.append(blk)
             col += blk.dim
-            if pair.method not in ("partition", "orbit-tree") and np.iscomplexobj(pair.Q) and \
-                    not scipy.sparse.issparse(pair.Q):
-                is_complex = True
+            is_complex = is_complex or pair.is_complex
     return EquivariantBasis(rep_in, rep_out, tuple(blocks), is_complex)
 
 

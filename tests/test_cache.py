@@ -55,6 +55,7 @@ def no_recompute(monkeypatch):
     def arm():
         monkeypatch.setattr(groupkit._numeric, "solve", refuse)
         monkeypatch.setattr(groupkit._orbits, "orbit_basis", refuse)
+        monkeypatch.setattr(groupkit._orbits, "orbit_basis_of", refuse)  # the solver's path
     return arm
 
 

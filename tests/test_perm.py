@@ -258,3 +258,15 @@ def test_ign_is_invariant_and_takes_graphs_of_different_sizes():
     sets = DeepSets(3, 5, 1).double()
     y = torch.randn(4, 3, 7, dtype=torch.float64)
     torch.testing.assert_close(sets(y[:, :, torch.randperm(7)]), sets(y), rtol=0, atol=1e-12)
+
+
+def test_structured_layer_casts_and_moves_like_any_layer():
+    from groupkit.nn.permutation import PermutationLinear
+
+    torch.manual_seed(0)
+    layer = PermutationLinear(V(S(7)) ** 2, V(S(7)) ** 2, dtype=torch.float32)
+    x = torch.randn(2, 49)
+    y32 = layer(x)
+    y64 = layer.double()(x.double())     # .double(), .to(), .cuda() go through _apply
+    assert y64.dtype == torch.float64
+    torch.testing.assert_close(y64.float(), y32, rtol=1e-5, atol=1e-5)

@@ -34,6 +34,7 @@ from ..partition_basis import PartitionBasis, PartitionPairBasis, partition_pair
 from ..reps import Rep, Scalar
 from .._keys import text_digest
 from ..solver import solve
+from ._assemble import AssemblyCache
 from ._fingerprint import attach_fingerprint
 from ._layout import summand_types, type_major_permutation
 from .linear import EquivariantLinear, check_input
@@ -315,6 +316,7 @@ class PermutationLinear(EquivariantLinear):
             self.bias = nn.Parameter(torch.zeros(bbasis.dim, **factory))
         else:
             self.register_parameter("bias", None)
+        self._cache = AssemblyCache()  # unused here, but EquivariantLinear._apply clears it
         self.reset_parameters()
         # The maps are fixed by the partitions and by n: name them, so a state dict saved for
         # another n (same 15 coefficients, other maps) is refused on load.

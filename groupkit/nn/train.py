@@ -43,6 +43,7 @@ import torch
 from torch import nn
 
 from .. import datasets
+from ..train.schedule import learning_rate  # public here too: train.learning_rate
 from .emlp import EMLP, MLP, _per_layer
 
 __all__ = ["Standardized", "build_model", "train", "main", "DEFAULTS", "PAPER", "TASK_SETTINGS"]
@@ -138,13 +139,6 @@ def build_model(kind: str, data: datasets.Dataset, *, ch: int, layers: int,
         return MLP(data.rep_in, data.rep_out, ch=ch, num_layers=layers, dtype=dtype,
                    device=device)
     raise ValueError(f"unknown model {kind!r}; choose 'emlp', 'mlp' or 'emlp-ref'.")
-
-
-def learning_rate(lr: float, step: int, total: int, warmup: int = 0) -> float:
-    """The learning rate of step ``step`` (from 0) of ``total``: a cosine decay from ``lr`` to 0,
-    multiplied by (step + 1) / warmup during the first ``warmup`` steps (a linear warm-up)."""
-    rate = lr * 0.5 * (1 + math.cos(math.pi * step / max(total, 1)))
-    return rate * min(1.0, (step + 1) / warmup) if warmup > 0 else rate
 
 
 def _batches(n: int, batch: int, rng: np.random.Generator):

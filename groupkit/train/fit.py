@@ -34,6 +34,7 @@ from .checkpoint import (CheckpointError, _load_state, check_compatible, load_ch
                          model_signature, save_checkpoint)
 from .collate import GraphBatch, as_dataset
 from .distributed import Context, all_reduce_sum, epoch_batches, setup
+from .schedule import learning_rate
 
 __all__ = ["fit", "FitResult", "default_forward", "LOSSES"]
 
@@ -120,10 +121,11 @@ def _make_optimizer(optimizer, params, lr: float, weight_decay: float):
 def _make_scheduler(scheduler, opt, total: int, warmup: int):
     if scheduler is None and not warmup:
         return None
+    if scheduler == "cosine":  # the EMLP-paper trainer's schedule, warm-up included
+        return torch.optim.lr_scheduler.LambdaLR(
+            opt, lambda s: learning_rate(1.0, s, total, warmup))
     if scheduler is None or scheduler == "constant":
         shape = lambda s: 1.0  # noqa: E731
-    elif scheduler == "cosine":
-        shape = lambda s: 0.5 * (1 + math.cos(math.pi * s / max(total, 1)))  # noqa: E731
     elif callable(scheduler):
         return scheduler(opt, total)
     else:

@@ -99,7 +99,7 @@ def power_matrix(g: np.ndarray, k: int, antisymmetric: bool) -> np.ndarray:
         for i in range(k):
             block = g[np.ix_(c[:, i], c[:, sigma[i]])]
             term = block if term is None else term * block
-        if antisymmetric and _perm_parity(sigma):
+        if antisymmetric and perm_parity(sigma):
             out -= term
         else:
             out += term
@@ -113,7 +113,8 @@ def power_matrix(g: np.ndarray, k: int, antisymmetric: bool) -> np.ndarray:
     return out
 
 
-def _perm_parity(p) -> int:
+def perm_parity(p) -> int:
+    """0 for an even permutation p (i ↦ p[i]), 1 for an odd one."""
     p = list(p)
     parity = 0
     for i in range(len(p)):

@@ -16,6 +16,7 @@ import scipy.linalg
 
 from functools import cached_property
 
+from ._sympow import perm_parity
 from .groups import Group, GroupError, permutation_key
 
 
@@ -478,24 +479,9 @@ class A(_PermutationGroup):
 
     def _sample(self, rng):
         p = rng.permutation(self.n)
-        if self.n >= 2 and _parity(p):
+        if self.n >= 2 and perm_parity(p):
             p[[0, 1]] = p[[1, 0]]
         return _perm_matrix(p)
-
-
-def _parity(p) -> int:
-    """0 for an even permutation, 1 for an odd one."""
-    p = np.array(p)
-    seen = np.zeros(len(p), bool)
-    swaps = 0
-    for i in range(len(p)):
-        j, length = i, 0
-        while not seen[j]:
-            seen[j] = True
-            j = p[j]
-            length += 1
-        swaps += max(length - 1, 0)
-    return swaps % 2
 
 
 class Z(_PermutationGroup):

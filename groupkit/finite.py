@@ -110,16 +110,20 @@ def order(G: Group, *, limit: int = DEFAULT_LIMIT) -> int | float:
     """
     if not isinstance(G, Group):
         raise GroupError(f"order needs a groupkit Group; got {type(G).__name__}.")
-    if not G.is_discrete or any(_finite_order(h) is None for h in G.discrete_generators):
+    if not G.is_discrete:
         return math.inf
     if G.discrete_generators.shape[0] == 0:
         return 1
+    # Signed permutations first: always finite, whatever the generators' orders (a 150-cycle
+    # is beyond the order test's cap).
     perm = _as_permutations(G)
     if perm is not None:
         from sympy.combinatorics import Permutation, PermutationGroup
 
         perms, n = perm
         return int(PermutationGroup([Permutation(p) for p in perms]).order())
+    if any(_finite_order(h) is None for h in G.discrete_generators):
+        return math.inf
     return len(elements(G, limit=limit))
 
 

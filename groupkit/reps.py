@@ -647,7 +647,8 @@ class _SymmetricPower(Rep):
         for c in combos:
             v = np.zeros((n,) * k)
             for p in itertools.permutations(range(k)):
-                v[tuple(c[i] for i in p)] = _perm_sign(p) if self.antisymmetric else 1.0
+                odd = self.antisymmetric and _sympow.perm_parity(p)
+                v[tuple(c[i] for i in p)] = -1.0 if odd else 1.0
             cols.append(v.ravel())
         return np.array(cols).T.reshape(n ** k, -1)
 
@@ -682,17 +683,6 @@ class _SymmetricPower(Rep):
     def _str(self, prec=0):
         name = "Λ" if self.antisymmetric else "Sym"
         return f"{name}^{self.k}({self.base._str()})"
-
-
-def _perm_sign(p) -> float:
-    p = list(p)
-    sign = 1.0
-    for i in range(len(p)):
-        while p[i] != i:
-            j = p[i]
-            p[i], p[j] = p[j], p[i]
-            sign = -sign
-    return sign
 
 
 def Sym(rep: Rep, k: int) -> Rep:

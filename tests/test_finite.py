@@ -129,3 +129,11 @@ def test_inner_product_is_exact_and_matches_the_oracle():
     spec = cases.REPS["VVV"]
     assert inner(chi, chi) == cases.count_specs("S(4)", spec, spec)
     assert isinstance(inner(chi, chi), sympy.Rational)
+
+
+@pytest.mark.parametrize("G, n", [(gk.Z(150), 150),
+                                  (gk.from_permutations([list(range(1, 130)) + [0]]), 130)],
+                         ids=str)
+def test_order_of_permutation_groups_with_long_cycles_is_finite(G, n):
+    # a generator of order 150 is beyond the finite-order test's cap; the group is still finite
+    assert G.order() == n

@@ -363,3 +363,15 @@ def test_casting_a_float32_layer_to_float64_restores_exact_bases():
     G = SO(3)
     layer = EquivariantLinear(V(G) ** 2 + V(G), V(G) ** 2 + Scalar, dtype=torch.float32)
     assert equivariance_error(layer.double()) < 1e-12
+
+
+def test_casting_a_float32_bilinear_layer_to_float64_restores_exact_bases():
+    from groupkit import SO, V
+    from groupkit.nn import EquivariantBilinear
+    from groupkit.testing import equivariance_error
+
+    G = SO(3)
+    torch.manual_seed(0)
+    rep = 3 * V(G) + V(G) ** 2
+    layer = EquivariantBilinear(rep, rep, dtype=torch.float32)
+    assert equivariance_error(layer.double()) < 1e-12

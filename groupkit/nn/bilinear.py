@@ -43,7 +43,8 @@ from torch import nn
 from ..reps import Rep, Scalar, dual, tensor
 from ..solver import solve
 from ._fingerprint import attach_fingerprint
-from ._layout import complex_dtype_of, real_view, summand_types, type_major_permutation
+from ._assemble import MasteredBuffers
+from ._layout import complex_dtype_of, summand_types, type_major_permutation
 from .linear import check_input
 
 __all__ = ["EquivariantBilinear", "DEFAULT_MAX_SIZE"]
@@ -106,7 +107,7 @@ def contraction_index(T: Rep, R: Rep, S: Rep) -> np.ndarray | None:
     return np.arange(T.size).reshape(dims).transpose(axes).ravel()
 
 
-class EquivariantBilinear(nn.Module):
+class EquivariantBilinear(MasteredBuffers):
     """Equivariant bilinear map B(x, y) from rep_in × rep_in to rep_out; ``forward(x)`` is the
     quadratic B(x, x) used by EMLP layers.
 
@@ -215,7 +216,7 @@ class EquivariantBilinear(nn.Module):
                 B4 = B.reshape(nS, nT, nR, r)
                 Bt = B4.transpose(1, 3, 0, 2) if first == "left" else B4.transpose(2, 3, 0, 1)
                 Bt = Bt.reshape(Bt.shape[0], -1)
-                self.register_buffer(f"basis{k}", real_view(Bt, dtype, device), persistent=False)
+                self._register_master(f"basis{k}", Bt, dtype, device)  # float64 master kept
             else:
                 self.register_buffer(f"basis{k}", torch.as_tensor(B, device=device),
                                      persistent=False)

@@ -372,6 +372,6 @@ def test_casting_a_float32_bilinear_layer_to_float64_restores_exact_bases():
 
     G = SO(3)
     torch.manual_seed(0)
-    rep = 3 * V(G) + V(G) ** 2
-    layer = EquivariantBilinear(rep, rep, dtype=torch.float32)
+    rep = 3 * V(G) + V(G) ** 2   # products='all': solved (dense) bases, not only contractions
+    layer = EquivariantBilinear(rep, rep, products="all", dtype=torch.float32)
     assert equivariance_error(layer.double()) < 1e-12

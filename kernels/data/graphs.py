@@ -2,7 +2,8 @@
 
 A sample is (positions (n, d), features (n, F), target); :class:`GraphDataset` holds samples
 of varying n, and :class:`GraphCollate` joins a list of them into one :class:`GraphBatch`
-(positions and features concatenated, a ``batch`` vector of graph ids, an edge list in the
+(:class:`groupkit.train.GraphBatch`, the batches :func:`groupkit.train.fit` takes: positions
+and features concatenated, a ``batch`` vector of graph ids, an edge list in the
 convention of :mod:`kernels.graph`: row 0 source j, row 1 target i, no edges between graphs).
 Targets are stacked (one per graph) or, with ``node_target=True``, concatenated (one per node).
 
@@ -15,26 +16,16 @@ Targets are stacked (one per graph) or, with ``node_target=True``, concatenated 
 
 from __future__ import annotations
 
-from typing import NamedTuple
+import functools
 
 import numpy as np
 import torch
 
-from ..graph import batch_vector, knn_graph, radius_graph
+from groupkit.train.collate import GraphBatch, collate_point_clouds
+
+from ..graph import knn_graph, radius_graph
 
 __all__ = ["GraphDataset", "GraphBatch", "GraphCollate", "full_graph"]
-
-
-class GraphBatch(NamedTuple):
-    """A batch of B graphs with N nodes in all: ``pos`` (N, d), ``x`` (N, F), ``y`` (B, …) or
-    (N, …), ``edge_index`` (2, E) long, ``batch`` (N,) long, ``num_graphs`` B."""
-
-    pos: torch.Tensor
-    x: torch.Tensor
-    y: torch.Tensor
-    edge_index: torch.Tensor
-    batch: torch.Tensor
-    num_graphs: int
 
 
 def full_graph(sizes) -> torch.Tensor:
@@ -63,20 +54,25 @@ class GraphCollate:
         self.edges, self.node_target = edges, node_target
 
     def __call__(self, samples) -> GraphBatch:
-        pos, x, y = zip(*samples)
-        sizes = [len(p) for p in pos]
-        pos, x = torch.cat(pos), torch.cat(x)
-        batch = batch_vector(sizes)
-        y = torch.cat(y) if self.node_target else torch.stack(y)
+        # one batching code path for the whole project: groupkit.train's, so these batches are
+        # what groupkit.train.fit expects
         if self.edges == "full":
-            ei = full_graph(sizes)
+            graph = _full_edges
         elif self.edges is None:
-            ei = torch.zeros(2, 0, dtype=torch.long)
-        elif self.edges[0] == "radius":
-            ei = radius_graph(pos, self.edges[1], batch=batch)
+            graph = _no_edges
         else:
-            ei = knn_graph(pos, self.edges[1], batch=batch)
-        return GraphBatch(pos, x, y, ei, batch, len(sizes))
+            build = radius_graph if self.edges[0] == "radius" else knn_graph
+            graph = functools.partial(build, **{"radius": {"r": self.edges[1]},
+                                                "knn": {"k": self.edges[1]}}[self.edges[0]])
+        return collate_point_clouds(samples, graph, per_point=self.node_target)
+
+
+def _full_edges(pos: torch.Tensor, batch: torch.Tensor) -> torch.Tensor:
+    return full_graph(torch.bincount(batch).tolist())
+
+
+def _no_edges(pos: torch.Tensor, batch: torch.Tensor) -> torch.Tensor:
+    return torch.zeros(2, 0, dtype=torch.long)
 
 
 class GraphDataset(torch.utils.data.Dataset):

@@ -81,3 +81,13 @@ def test_unitarity_for_real_type_orthogonal_irreps():
 def test_non_representation_is_rejected():
     with pytest.raises(gk.RepError, match="must be a representation"):
         clebsch_gordan(gk.V(gk.SO(3)), 3, gk.V(gk.SO(3)))
+
+
+@pytest.mark.parametrize("l1, l2, l", [(1, 1, 0), (1, 1, 1), (1, 1, 2), (2, 1, 1)])
+def test_each_map_has_its_first_largest_entry_positive(l1, l2, l):
+    from groupkit.clebsch import clebsch_gordan
+
+    a, b, c = _so3_irrep(l1), _so3_irrep(l2), _so3_irrep(l)
+    for Ck in clebsch_gordan(a, b, c):
+        flat = Ck.ravel()
+        assert flat[np.abs(flat).argmax()] > 0

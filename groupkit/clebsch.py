@@ -11,9 +11,9 @@ multiplicity of c in a ⊗ b, and the k-th map sends x ⊗ y to z_m = Σ_ij C[k,
 Normalisation: the maps are orthogonal in the Frobenius inner product, each with
 Σ_mij |C[k, m, i, j]|² = c.size, and the first entry of largest modulus of each is positive.
 For orthogonal (unitary) irreps with c of real type this is the usual CG unitarity,
-C_k C_lᴴ = δ_kl I_c: C_kᴴ embeds V_c isometrically in V_a ⊗ V_b. Up to a change of basis in each irrep (and that
-normalisation) these are the coefficients of every physics table; the tests check SO(3) against
-sympy's ⟨l1 m1 l2 m2 | l m⟩.
+C_k C_lᴴ = δ_kl I_c: C_kᴴ embeds V_c isometrically in V_a ⊗ V_b. Up to a change of basis in
+each irrep (and that normalisation) these are the coefficients of every physics table; the tests
+check SO(3) against sympy's ⟨l1 m1 l2 m2 | l m⟩.
 
 >>> from groupkit import SO, V, decompose
 >>> from groupkit.clebsch import clebsch_gordan

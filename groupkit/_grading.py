@@ -21,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.linalg
 
+from ._memo import memoized
 from .groups import Group
 
 __all__ = ["normaliser_element", "factor_gradings"]
@@ -81,6 +82,7 @@ def _normaliser_of_algebra(A: np.ndarray, rng) -> np.ndarray | None:
     return best[1] * D[:, None] / D[None, :]   # back: D H_bal D⁻¹
 
 
+@memoized(16)  # depends on the group only, and is asked for once per Hom pair
 def normaliser_element(G: Group) -> np.ndarray | None:
     """A diagonalisable H (d, d) normalising G's Lie algebra, block-diagonal over the factors of
     a direct product; drawn with a fixed seed, so the result is reproducible. None when no such

@@ -32,7 +32,7 @@ import numpy as np
 
 from ._cyclotomic import _conj, _exact_values, _is_integer, _mul, _reduce, _to_sympy
 from .catalogue import A  # re-exported: the alternating groups of the lessons
-from .groups import FINITE_LIMIT, _finite_order, closure, element_key, Group, GroupError
+from .groups import MAX_ORDER, _finite_order, closure, element_key, Group, GroupError
 from ._memo import memoized
 
 __all__ = [
@@ -51,10 +51,13 @@ def _check_finite(G: Group, what: str) -> None:
         raise GroupError(f"{what} needs a groupkit Group; got {type(G).__name__}.")
     if not G.is_discrete:
         raise GroupError(f"{G} has a Lie algebra, so it is infinite; {what} needs a finite group.")
-    if not G.is_signed_permutation and not G.is_finite:
-        raise GroupError(f"{G} is not a finite group that groupkit can enumerate (a generator has "
-                         f"infinite order, or the group has more than {FINITE_LIMIT} elements); "
-                         f"{what} needs a finite group.")
+    # A generator of infinite order is refused here; the group's size is then left to the
+    # enumeration and its own ``limit`` (no second closure up to FINITE_LIMIT first).
+    if not G.is_signed_permutation and any(_finite_order(h) is None
+                                           for h in G.discrete_generators):
+        raise GroupError(f"{G} has a generator of infinite order (or of order above "
+                         f"{MAX_ORDER}), so groupkit cannot enumerate it; {what} needs a finite "
+                         f"group.")
 
 
 @memoized(16)

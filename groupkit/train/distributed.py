@@ -45,8 +45,13 @@ class Context:
     def distributed(self) -> bool:
         return self.world > 1
 
-    def close(self) -> None:
+    def close(self, *, wait: bool = True) -> None:
+        """Destroy the process group this process created. With ``wait`` every rank first
+        reaches a barrier: a rank that tears gloo down while another still works (rank 0
+        writing the last checkpoint) can abort the whole run at exit."""
         if self.owns_group and dist.is_initialized():
+            if wait:
+                dist.barrier()
             dist.destroy_process_group()
 
 

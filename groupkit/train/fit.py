@@ -16,6 +16,7 @@ ends.
 from __future__ import annotations
 
 import copy
+import inspect
 import json
 import logging
 import math
@@ -37,6 +38,11 @@ from .distributed import Context, all_reduce_sum, epoch_batches, setup
 from .schedule import learning_rate
 
 __all__ = ["fit", "FitResult", "default_forward", "LOSSES"]
+
+# groupkit's buffers are constant bases, equal on every rank: syncing them every forward only
+# costs bandwidth. torch ≥ 2.13 renamed the switch (the old name warns).
+_NO_BUFFER_SYNC = ("forward_sync_buffers" if "forward_sync_buffers" in inspect.signature(
+    nn.parallel.DistributedDataParallel.__init__).parameters else "broadcast_buffers")
 
 log = logging.getLogger("groupkit.train")
 
@@ -238,7 +244,8 @@ def fit(model: nn.Module, train_data, val_data=None, *, loss="mse", epochs: int 
     Determinism: the batch order depends only on (``seed``, epoch); torch's generator is seeded
     from ``seed`` at the start (seed the model's initialisation yourself, before building it).
     Under torchrun (see :mod:`groupkit.train.distributed`) the model is wrapped in
-    DistributedDataParallel with ``broadcast_buffers=False`` (groupkit's buffers are constant
+    DistributedDataParallel without buffer synchronisation per forward (``forward_sync_buffers=
+    False``, ``broadcast_buffers=False`` before torch 2.13: groupkit's buffers are constant
     bases), metrics are reduced over the ranks, and only rank 0 writes files.
 
     >>> import torch
@@ -260,8 +267,9 @@ def fit(model: nn.Module, train_data, val_data=None, *, loss="mse", epochs: int 
             raise ValueError(f"{name} must be an integer ≥ {least}; got {v!r}.")
     loss_fn = _resolve_loss(loss)
     ctx = setup(device)
+    ok = False
     try:
-        return _fit(ctx, model, train_data, val_data, loss_fn=loss_fn, epochs=epochs,
+        result = _fit(ctx, model, train_data, val_data, loss_fn=loss_fn, epochs=epochs,
                     steps=steps, batch_size=batch_size, val_batch_size=val_batch_size,
                     optimizer=optimizer, lr=lr, weight_decay=weight_decay, scheduler=scheduler,
                     warmup=warmup, clip=clip, collate_fn=collate_fn, forward=forward,
@@ -270,8 +278,11 @@ def fit(model: nn.Module, train_data, val_data=None, *, loss="mse", epochs: int 
                     checkpoint_every=checkpoint_every, resume=resume, metrics=metrics,
                     early_stopping=early_stopping, keep_best=keep_best, progress=progress,
                     plot=plot, num_workers=num_workers, ddp_options=ddp_options or {})
+        ok = True
+        return result
     finally:
-        ctx.close()
+        # after a failure the other ranks may never reach a barrier: do not wait for them
+        ctx.close(wait=ok)
 
 
 def _unpack(data, collate_fn):
@@ -314,7 +325,7 @@ def _fit(ctx: Context, model, train_data, val_data, *, loss_fn, epochs, steps, b
     torch.manual_seed(seed)
     net = model
     if ctx.distributed:
-        opts = {"broadcast_buffers": False, **ddp_options}
+        opts = {_NO_BUFFER_SYNC: False, **ddp_options}
         if device.type == "cuda":
             opts.setdefault("device_ids", [device.index])
         net = nn.parallel.DistributedDataParallel(model, **opts)

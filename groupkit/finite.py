@@ -32,7 +32,7 @@ import numpy as np
 
 from ._cyclotomic import _conj, _exact_values, _is_integer, _mul, _reduce, _to_sympy
 from .catalogue import A  # re-exported: the alternating groups of the lessons
-from .groups import MAX_ORDER, _finite_order, closure, element_key, Group, GroupError
+from .groups import MAX_SPECTRAL_ORDER, _finite_order, closure, element_key, Group, GroupError
 from ._memo import memoized
 
 __all__ = [
@@ -56,8 +56,8 @@ def _check_finite(G: Group, what: str) -> None:
     if not G.is_signed_permutation and any(_finite_order(h) is None
                                            for h in G.discrete_generators):
         raise GroupError(f"{G} has a generator of infinite order (or of order above "
-                         f"{MAX_ORDER}), so groupkit cannot enumerate it; {what} needs a finite "
-                         f"group.")
+                         f"{MAX_SPECTRAL_ORDER:,}), so groupkit cannot enumerate it; {what} "
+                         f"needs a finite group.")
 
 
 @memoized(16)
@@ -105,7 +105,8 @@ def _as_permutations(G: Group):
 def order(G: Group, *, limit: int = DEFAULT_LIMIT) -> int | float:
     """|G|: by Schreier–Sims for (signed) permutation groups, by enumeration for other finite
     groups (up to ``limit`` elements), ``math.inf`` for a group with a Lie algebra or a
-    generator of infinite order.
+    generator of infinite order (a generator that is not a signed permutation counts as
+    infinite above order ``MAX_SPECTRAL_ORDER`` = 10,000).
 
     >>> from groupkit import RubiksCube, SO, S
     >>> order(S(5)), order(RubiksCube()), order(SO(3))

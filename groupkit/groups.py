@@ -444,7 +444,8 @@ class DirectProduct(Group):
 
 
 FINITE_LIMIT = 20_000   # is_finite enumerates at most this many elements
-MAX_ORDER = 120         # largest generator order looked for
+MAX_ORDER = 120         # generator orders found by taking powers
+MAX_SPECTRAL_ORDER = 10_000  # … and beyond, from the eigenvalues' angles (C(150))
 
 
 def _check_invertible(g: np.ndarray, i: int) -> None:
@@ -476,6 +477,33 @@ def _finite_order(g: np.ndarray, tol: float = EXACT_TOL, kmax: int = MAX_ORDER,
         p = p @ g
         if not np.all(np.isfinite(p)) or np.abs(p).max() > 1e6:
             return None
+    return _order_from_spectrum(g, tol) if per_step and kmax == MAX_ORDER else None
+
+
+def _order_from_spectrum(g: np.ndarray, tol: float,
+                         max_order: int = MAX_SPECTRAL_ORDER) -> int | None:
+    """The order of g beyond MAX_ORDER (a rotation by 2π/150): g has finite order k exactly
+    when it is diagonalisable with eigenvalues e^{2πi p/q}, and then k = lcm(q). The angles
+    are rationalised (denominators ≤ ``max_order``; a generic angle comes within 1e-12 of such
+    a p/q with probability ~1e-4) and the candidate confirmed by computing g^k (repeated
+    squaring), which a generic rotation misses by 2πk·|angle − p/q|."""
+    import math
+    from fractions import Fraction
+
+    lam = np.linalg.eigvals(g)
+    if np.abs(np.abs(lam) - 1).max() > 1e-9:
+        return None
+    k = 1
+    for t in np.angle(lam) / (2 * np.pi):
+        f = Fraction(float(t)).limit_denominator(max_order)
+        if abs(float(f) - t) > 1e-12:  # no p/q close enough: infinite order
+            return None
+        k = k * f.denominator // math.gcd(k, f.denominator)
+        if k > max_order:
+            return None
+    pk = np.linalg.matrix_power(g, k)
+    if np.abs(pk - np.eye(len(g))).max() <= tol * max(1.0, np.abs(pk).max()) * k:
+        return k
     return None
 
 

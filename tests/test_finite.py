@@ -137,3 +137,20 @@ def test_inner_product_is_exact_and_matches_the_oracle():
 def test_order_of_permutation_groups_with_long_cycles_is_finite(G, n):
     # a generator of order 150 is beyond the finite-order test's cap; the group is still finite
     assert G.order() == n
+
+
+@pytest.mark.parametrize("n", [121, 150, 997, 2048])
+def test_rotation_groups_of_order_above_the_power_test_are_finite(n):
+    """C(n) as a 2×2 rotation by 2π/n: its order is n (not inf) beyond the 120 powers tried
+    first; the orbit of (1, 0) under all elements has n distinct points."""
+    G = gk.C(n)
+    assert G.is_finite and G.order() == n
+    pts = np.round(G.elements()[:, :, 0], 9)
+    assert len({tuple(p) for p in pts}) == n
+
+
+@pytest.mark.parametrize("t", np.random.default_rng(7).uniform(0.0, 2 * np.pi, 5))
+def test_rotation_by_a_generic_angle_has_infinite_order(t):
+    R = np.array([[np.cos(t), -np.sin(t)], [np.sin(t), np.cos(t)]])
+    G = gk.Group([R])
+    assert not G.is_finite and G.order() == math.inf

@@ -224,9 +224,14 @@ def _ordered_sum(parts: list, perm: np.ndarray):
 def _agrees(rep: Rep, r, G: Group) -> bool:
     if rep.size != int(r.size()):
         return False
-    mats = [(rep.rho(h), np.asarray(r.rho_dense(h))) for h in G.discrete_generators[:4]]
-    mats += [(rep.drho(A), np.asarray(r.drho_dense(A))) for A in G.lie_algebra[:6]]
-    return all(np.allclose(a, b, atol=1e-6) for a, b in mats)
+    # every generator (a translation that differs only on the last one is still wrong), and
+    # seeded random elements, which also catch an emlp rep that is not a homomorphism
+    mats = [(rep.rho(h), np.asarray(r.rho_dense(h))) for h in G.discrete_generators]
+    mats += [(rep.drho(A), np.asarray(r.drho_dense(A))) for A in G.lie_algebra]
+    for g in G.samples(2, rng=0):
+        mats.append((rep.rho(g), np.asarray(r.rho_dense(g))))
+    return all(np.allclose(a, b, rtol=1e-6, atol=1e-6 * max(1.0, np.abs(b).max()))
+               for a, b in mats)
 
 
 def _opaque(r, G: Group) -> Rep:

@@ -124,7 +124,7 @@ def evaluate_kernel(kernel, x: np.ndarray) -> np.ndarray:
 
     A torch module (e.g. ``kernels.ImplicitKernel``) is called on a tensor of its parameters'
     dtype, without gradients; any other callable gets the ndarray. A result of shape (N, out)
-    is read as (N, out, 1).
+    is read as (N, out, 1). A complex result is accepted only if it is real to 1e-8.
 
     >>> import numpy as np
     >>> from groupkit.plot import evaluate_kernel
@@ -145,6 +145,11 @@ def evaluate_kernel(kernel, x: np.ndarray) -> np.ndarray:
         out = out.detach().cpu().numpy()
     out = np.asarray(out)
     if np.iscomplexobj(out):
+        # a picture of the real part of a complex kernel would be a silent half-answer
+        if np.abs(out.imag).max(initial=0.0) > 1e-8 * max(1.0, np.abs(out).max(initial=0.0)):
+            raise ValueError("evaluate_kernel: the kernel is complex-valued (largest imaginary "
+                             f"part {np.abs(out.imag).max():.2e}); plot lambda x: K(x).real and "
+                             "lambda x: K(x).imag separately.")
         out = out.real
     out = out.astype(float)
     if out.ndim == 2:

@@ -134,3 +134,10 @@ def test_import_groupkit_does_not_import_matplotlib():
     code = "import sys, groupkit, groupkit.plot; print('matplotlib' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_evaluate_kernel_refuses_to_drop_an_imaginary_part():
+    with pytest.raises(ValueError, match="complex-valued"):
+        plot.evaluate_kernel(lambda x: x * 1j, np.ones((5, 2)))
+    real = plot.evaluate_kernel(lambda x: x + 0j, np.ones((5, 2)))
+    assert real.dtype == np.float64 and real.shape == (5, 2, 1)

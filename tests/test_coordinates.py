@@ -244,6 +244,22 @@ def _ill_params():
     return out
 
 
+def test_condition_1e6_mostly_answers_without_a_warning():
+    """The test below accepts a warning in place of an answer; it must stay the exception (26
+    of 38 cases answer confidently and right today), or that test checks nothing."""
+    import warnings
+
+    answered = 0
+    for p in _ill_params():
+        name, co, rin, rout = p.values
+        G = cc.group(name, co)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            gk.equivariant_basis(cc.rep(rin, G), cc.rep(rout, G), cache=False)
+        answered += not any(issubclass(w.category, gk.AmbiguousRankWarning) for w in caught)
+    assert answered >= 20
+
+
 @pytest.mark.parametrize("name, co, rin, rout", _ill_params())
 def test_condition_1e6_is_right_or_warns(name, co, rin, rout):
     """With cond(S) = 10⁶ a discrete generator's constraint can be unresolvable in double

@@ -192,16 +192,23 @@ def _exact(m):
     return sympy.Matrix(np.vectorize(lambda v: sympy.nsimplify(float(v), rational=True))(m))
 
 
-@pytest.mark.parametrize("group,rep", [
-    (gk.SO(3), "VV"), (gk.S(4), "VV"), (gk.Lorentz(), "VV"), (gk.Octahedral(), "VV"),
-    (gk.Sp(1), "VV"), (gk.SL(3), "VV*"),
+# (dims of the copies, multiplicities per irrep), from the textbook decompositions:
+# SO(3) 1⊗1 = 0 ⊕ 1 ⊕ 2; S(4) (1 ⊕ std)⊗(1 ⊕ std) = 2·triv ⊕ 3·std ⊕ 2-dim ⊕ sign⊗std;
+# Lorentz (½,½)⊗(½,½) = scalar ⊕ antisymmetric (6, real irrep) ⊕ symmetric traceless;
+# octahedral rotations T₁⊗T₁ = A₁ ⊕ E ⊕ T₁ ⊕ T₂; SU(2) ½⊗½ = 0 ⊕ 1; SL(3) V⊗V* = 1 ⊕ adjoint.
+@pytest.mark.parametrize("group,rep,want", [
+    (gk.SO(3), "VV", ((1, 3, 5), (1, 1, 1))),
+    (gk.S(4), "VV", ((1, 1, 2, 3, 3, 3, 3), (2, 1, 3, 1))),
+    (gk.Lorentz(), "VV", ((1, 6, 9), (1, 1, 1))),
+    (gk.Octahedral(), "VV", ((1, 2, 3, 3), (1, 1, 1, 1))),
+    (gk.Sp(1), "VV", ((1, 3), (1, 1))),
+    (gk.SL(3), "VV*", ((1, 8), (1, 1))),
 ])
-def test_exact_decomposition_is_rational_and_block_diagonal(group, rep):
+def test_exact_decomposition_is_rational_and_block_diagonal(group, rep, want):
     V = gk.V(group)
     R = V * V if rep == "VV" else V * V.T
     dec = gk.decompose(R, exact=True)
-    num = gk.decompose(R)
-    assert dec.dims == num.dims and dec.multiplicities == num.multiplicities
+    assert (dec.dims, dec.multiplicities) == want
     Q = dec.exact_Q
     assert all(v.is_Rational for v in Q)
     Qi = Q.inv()

@@ -253,3 +253,28 @@ def test_arrays_of_different_lengths_are_refused():
     X, Y = _problem()
     with pytest.raises(ValueError, match="share their first dimension"):
         fit(_model(), (X, Y[:10]), steps=1, progress=False)
+
+
+class _PointwiseNet(nn.Module):
+    """A per-point prediction w · x₀ of each point's first coordinate."""
+
+    def __init__(self):
+        super().__init__()
+        self.w = nn.Parameter(torch.tensor(0.5, dtype=torch.float64))
+
+    def forward(self, b: GraphBatch):
+        return self.w * b.pos[:, :1]
+
+
+def test_per_point_losses_average_over_points_not_clouds():
+    """Clouds of 2 and 30 points: the reported losses are the mean over all points, as the
+    loss itself is within a batch (weighting batches by clouds would favour small clouds)."""
+    rng = np.random.default_rng(0)
+    pos = [rng.normal(size=(n, 3)) for n in (2, 30, 2, 30, 2, 30)]
+    ys = [rng.normal(size=(len(p), 1)) for p in pos]
+    data = PointClouds(pos, y=ys, dtype=torch.float64)
+    r = fit(_PointwiseNet(), data, data, epochs=1, batch_size=1, lr=0.0, shuffle=False,
+            collate_fn=PointCloudCollate(per_point=True), log_every=6, progress=False)
+    want = np.mean(np.concatenate([(0.5 * p[:, :1] - y) ** 2 for p, y in zip(pos, ys)]))
+    assert r.losses("train")[-1] == pytest.approx(want, rel=1e-12)
+    assert r.losses("val")[-1] == pytest.approx(want, rel=1e-12)

@@ -142,10 +142,13 @@ def _make_scheduler(scheduler, opt, total: int, warmup: int):
 
 
 def _batch_len(target, batch) -> int:
-    if isinstance(batch, GraphBatch):
-        return batch.num_graphs
+    """How many items a batch's mean loss averages over: the target's rows (graphs for a
+    per-graph target, points for a per-point one), so that averages over batches, and DDP's
+    gradient, weigh every item equally."""
     if isinstance(target, torch.Tensor) and target.ndim:
         return int(target.shape[0])
+    if isinstance(batch, GraphBatch):
+        return batch.num_graphs
     return 1
 
 
@@ -334,7 +337,7 @@ def _fit(ctx: Context, model, train_data, val_data, *, loss_fn, epochs, steps, b
     sched = _make_scheduler(scheduler, opt, total, warmup)
 
     step, best_loss, best_step, best_state, stale, stopped = 0, math.inf, None, None, 0, False
-    acc = [0.0, 0.0, 0.0]  # Σ loss·n, Σ n, seconds — since the last metrics line
+    acc = [0.0, 0.0, 0.0, 0.0]  # Σ loss·k, Σ k (items), seconds, samples — since the last line
     history: list[dict] = []
     start = _resume_path(resume, ckdir)
     if start is not None:
@@ -352,6 +355,7 @@ def _fit(ctx: Context, model, train_data, val_data, *, loss_fn, epochs, steps, b
             sched.load_state_dict(ck["scheduler"])
         _set_rng_state(ck["rng"])
         step, stale, acc = ck["step"], ck["stale"], list(ck["acc"])
+        acc += [acc[1]] * (4 - len(acc))  # checkpoints before items ≠ samples: they were equal
         stopped = bool(ck.get("stopped", False))  # an early-stopped run stays stopped
         best = ck.get("best") or {}
         if best.get("state_dict") is not None:
@@ -414,12 +418,15 @@ def _fit(ctx: Context, model, train_data, val_data, *, loss_fn, epochs, steps, b
             loader = DataLoader(train_set, batch_sampler=[b.tolist() for b, _ in batches],
                                 collate_fn=collate_train, num_workers=num_workers)
             t0 = time.perf_counter()
-            for (local, n_global), batch in zip(batches, loader):
+            for (local, _n_global), batch in zip(batches, loader):
                 batch = _to(batch, device)
                 pred, target = forward(net, batch)
                 value = loss_fn(pred, target)
-                # weight by this rank's share, so DDP's mean is the global batch's gradient
-                (value * (len(local) * ctx.world / n_global)).backward()
+                k = _batch_len(target, batch)  # items (graphs or points) in this rank's share
+                # weight by this rank's share, so DDP's mean is the global batch's gradient;
+                # with per-point targets the shares differ from the samples', so count them
+                k_global = all_reduce_sum([k], ctx, device)[0] if ctx.distributed else k
+                (value * (k * ctx.world / k_global)).backward()
                 if clip:
                     nn.utils.clip_grad_norm_(params, clip)
                 lr_now = opt.param_groups[0]["lr"]
@@ -429,21 +436,22 @@ def _fit(ctx: Context, model, train_data, val_data, *, loss_fn, epochs, steps, b
                     sched.step()
                 step += 1
                 t1 = time.perf_counter()
-                acc[0] += float(value.detach()) * len(local)
-                acc[1] += len(local)
+                acc[0] += float(value.detach()) * k
+                acc[1] += k
                 acc[2] += t1 - t0
+                acc[3] += len(local)
                 t0 = t1
                 bar.update(1)
                 if step % log_every == 0 or step == total:
-                    s, c, secs = all_reduce_sum(acc, ctx, device)
+                    s, c, secs, samples = all_reduce_sum(acc, ctx, device)
                     rec = {"step": step, "epoch": (step - 1) // per_epoch, "split": "train",
                            "loss": s / c, "lr": lr_now,
-                           "samples_per_s": c / max(secs / ctx.world, 1e-12),
+                           "samples_per_s": samples / max(secs / ctx.world, 1e-12),
                            "elapsed_s": time.perf_counter() - t_start}
                     write(rec)
                     bar.set_postfix(loss=f"{rec['loss']:.4g}",
                                     samples_per_s=f"{rec['samples_per_s']:.0f}")
-                    acc = [0.0, 0.0, 0.0]
+                    acc = [0.0, 0.0, 0.0, 0.0]
                 if val_set is not None and (step % eval_every == 0 or step == total):
                     v = evaluate()
                     if v < best_loss:

@@ -278,3 +278,18 @@ def test_per_point_losses_average_over_points_not_clouds():
     want = np.mean(np.concatenate([(0.5 * p[:, :1] - y) ** 2 for p, y in zip(pos, ys)]))
     assert r.losses("train")[-1] == pytest.approx(want, rel=1e-12)
     assert r.losses("val")[-1] == pytest.approx(want, rel=1e-12)
+
+
+@pytest.mark.parametrize("n, batch, world, warns", [(65, 16, 2, True), (69, 16, 2, False),
+                                                    (64, 16, 4, False), (66, 16, 4, True)])
+def test_a_last_batch_smaller_than_the_world_warns_that_it_is_skipped(n, batch, world, warns):
+    import warnings
+
+    from groupkit.train.distributed import epoch_batches
+    from groupkit.train.fit import _warn_skipped_batch
+
+    seen = sum(len(b) for b, _ in epoch_batches(n, batch, seed=0, epoch=0, world=world))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        _warn_skipped_batch(n, batch, world)
+    assert bool(caught) == warns == (seen * world < n)

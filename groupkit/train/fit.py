@@ -22,6 +22,7 @@ import logging
 import math
 import sys
 import time
+import warnings
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -139,6 +140,16 @@ def _make_scheduler(scheduler, opt, total: int, warmup: int):
                          f"(optimizer, total_steps) → LRScheduler; got {scheduler!r}.")
     warm = (lambda s: min(1.0, (s + 1) / warmup)) if warmup else (lambda s: 1.0)
     return torch.optim.lr_scheduler.LambdaLR(opt, lambda s: shape(s) * warm(s))
+
+
+def _warn_skipped_batch(n: int, batch_size: int, world: int) -> None:
+    """DDP needs every rank in every step: a last batch smaller than the world is skipped."""
+    short = n % batch_size
+    if 0 < short < world:
+        warnings.warn(f"{n} samples in batches of {batch_size} leave a last batch of {short}, "
+                      f"fewer than the {world} processes: those {short} samples (a new draw "
+                      "each epoch) are skipped. Choose a batch size or a sample count that "
+                      "leaves a last batch of at least one sample per process.", stacklevel=4)
 
 
 def _batch_len(target, batch) -> int:
@@ -316,6 +327,8 @@ def _fit(ctx: Context, model, train_data, val_data, *, loss_fn, epochs, steps, b
                                   drop_last=drop_last, world=ctx.world))
     if per_epoch == 0:
         raise ValueError(f"no full batch: {n} samples, batch_size {batch_size}, drop_last.")
+    if ctx.is_main and not drop_last:
+        _warn_skipped_batch(n, batch_size, ctx.world)
     total = epochs * per_epoch if epochs is not None else steps
     eval_every = eval_every or per_epoch
     ckdir = Path(checkpoint_dir) if checkpoint_dir is not None else None

@@ -190,7 +190,8 @@ class _Invariant(nn.Module):
 class IGN2(_Invariant):
     """An invariant graph network (Maron et al., ICLR 2019): 2→2 equivariant layers on
     (B, c_in, n, n) edge features (or adjacency matrices (B, n, n)), ReLU, an invariant
-    2→0 pooling (the 2 invariant maps: trace and total sum, per channel pair) and an MLP.
+    2→0 pooling (the 2 invariant maps: diagonal and total sums — means by default — per
+    channel pair) and an MLP.
     Graphs of different sizes go in as a list. ``normalize="mean"`` (default) reads every
     sum of the layers as a mean, so one set of weights means the same function at every n
     (see :class:`PermutationLayer`); ``"frobenius"`` uses EquivariantLinear's coefficients.
@@ -207,7 +208,9 @@ class IGN2(_Invariant):
 
 class DeepSets(_Invariant):
     """DeepSets (Zaheer et al., 2017) as 1→1 equivariant layers on (B, c_in, n) point features,
-    an invariant sum pooling and an MLP.
+    an invariant pooling and an MLP. Sums over the points are means by default
+    (``normalize="mean"``, see :class:`PermutationLayer`); ``"frobenius"`` scales them as
+    EquivariantLinear does.
 
     >>> import torch
     >>> net = DeepSets(c_in=3, hidden=16, c_out=2)

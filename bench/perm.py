@@ -182,7 +182,7 @@ def main(argv=None) -> int:
 
     print("S(n) V⊗ᵏ → V⊗ᵏ, cold partition solve (seconds, peak / work MB, dim vs Burnside)")
     res["solve"] = []
-    for k, ns in ((2, (10, 100, 1000, 10_000)), (3, (10, 100, 1000))):
+    for k, ns in ((2, (10, 20, 50, 100, 1000, 10_000)), (3, (10, 100, 1000))):
         for n in ns:
             r = run("solve", n=n, k=k)
             r.update(n=n, k=k, burnside=burnside_symmetric(n, 2 * k) if n <= 1000 else None)

@@ -101,27 +101,90 @@ class TwoStageContraction(MasteredBuffers):
         """Sizes of T's row blocks, one per hidden type (copies × size), in type-major order."""
         return [c * p for _, c, p in self.h_spans]
 
-    def forward(self, T, theta: torch.Tensor) -> torch.Tensor:
-        """T (N, H, in), type-major in both axes — or the list of its row blocks, one per
-        hidden type (:meth:`row_block_sizes`) — and θ (dim,) → (N, rep_out.size)."""
+    def stage1(self, T) -> list[torch.Tensor]:
+        """Stage 1 on T: one Y (n, c, a, X) per input pair (:attr:`pairs` order), X the pair's
+        columns (k, s) per output type. T is (N, H, in) type-major, or its row blocks."""
         if isinstance(T, torch.Tensor):
             # split, not slices: a split's backward is one cat, a slice's a full-size zero fill
             T = T.split(self.row_block_sizes(), dim=1)
         n = T[0].shape[0]
-        pieces: dict[int, list] = {i_s: [] for i_s, _ in self.outs}
         blocks = [b.split([c * p for _, c, p in self.in_spans], dim=2) for b in T]
-        for i_p, i_r, name, outs in self.pairs:
+        Ys = []
+        for i_p, i_r, name, _ in self.pairs:
             _, c, p = self.h_spans[i_p]
             _, a, r = self.in_spans[i_r]
             X = blocks[i_p][i_r].reshape(n, c, p, a, r)
             X = X.transpose(2, 3).reshape(n * c * a, p * r)
-            Y = (X @ getattr(self, name)).view(n, c * a, -1)
+            Ys.append((X @ getattr(self, name)).view(n, c, a, -1))
+        return Ys
+
+    # -- the source-side path: no T ------------------------------------------------------------
+    def gathered_size(self) -> int:
+        """Numbers per edge that :meth:`stage1_gathered` gathers (Σ over pairs |P|·a·X)."""
+        return sum(self.h_spans[i_p][2] * self.in_spans[i_r][1] * getattr(self, name).shape[1]
+                   for i_p, i_r, name, _ in self.pairs)
+
+    def source_tables(self, f: torch.Tensor) -> list[torch.Tensor | None]:
+        """Per hidden type P, F_P (N, |P|, Σ_R a·X) with F_P[j, p, (a, x)] =
+        Σ_r f_j[a, r] B_PR[(p, r), x]: stage 1's basis applied to the source features once per
+        node (f (N, in) type-major). None for a hidden type no pair uses."""
+        n = f.shape[0]
+        parts: list[list[torch.Tensor]] = [[] for _ in self.h_spans]
+        for i_p, i_r, name, _ in self.pairs:
+            _, p = self.h_spans[i_p][1:]
+            s_in, a, r = self.in_spans[i_r]
+            B = getattr(self, name)  # (p·r, X), rows (p, r)
+            X = B.shape[1]
+            Br = B.view(p, r, X).transpose(0, 1).reshape(r, p * X)
+            Fq = f[:, s_in:s_in + a * r].reshape(n * a, r) @ Br  # (n·a, p·X)
+            parts[i_p].append(Fq.view(n, a, p, X).permute(0, 2, 1, 3).reshape(n, p, a * X))
+        return [None if not ps else ps[0] if len(ps) == 1 else torch.cat(ps, dim=2)
+                for ps in parts]
+
+    def stage1_gathered(self, hp: torch.Tensor, tables, sp: torch.Tensor) -> list[torch.Tensor]:
+        """Stage 1 without T, for small degrees: hp (n, w, H) type-major hidden features of each
+        target's w (padded) in-edges, ``tables`` from :meth:`source_tables` (rows: nodes, the
+        last one may be the zero row padding points at), sp (n, w) their source rows. Per hidden
+        type one batched product over the targets,
+
+            U_P[i, c, (a, x)] = Σ_{e ∈ in(i), p} h_e[c, p] F_P[src(e), p, (a, x)],
+
+        whose column blocks are the Y of :meth:`stage1` (same values, T never formed)."""
+        n, w, _ = hp.shape
+        idx = sp.reshape(-1)
+        # split, not slices, wherever the pieces cover the tensor: a split's backward is one
+        # cat, each slice's a full-size zero fill
+        hb = hp.split(self.row_block_sizes(), dim=2)
+        widths: list[list[int]] = [[] for _ in self.h_spans]
+        for i_p, i_r, name, _ in self.pairs:
+            widths[i_p].append(self.in_spans[i_r][1] * getattr(self, name).shape[1])
+        pieces = []
+        for (_, c, p), F, x, ws in zip(self.h_spans, tables, hb, widths):
+            if F is None:
+                pieces.append(None)
+                continue
+            lhs = x.reshape(n, w, c, p).transpose(1, 2).reshape(n, c, w * p)
+            # gathered as rows of a 2-d table: index_select's fast path (3-d is ~5× slower)
+            rhs = F.reshape(F.shape[0], -1).index_select(0, idx).view(n, w * p, F.shape[2])
+            U = torch.bmm(lhs, rhs)  # (n, c, Σ_R a·X)
+            pieces.append(iter(U.split(ws, dim=2) if len(ws) > 1 else (U,)))
+        Ys = []
+        for i_p, i_r, _, _ in self.pairs:
+            Ys.append(next(pieces[i_p]).unflatten(2, (self.in_spans[i_r][1], -1)))
+        return Ys
+
+    # -- stage 2 ---------------------------------------------------------------------------------
+    def stage2(self, Ys: list[torch.Tensor], theta: torch.Tensor) -> torch.Tensor:
+        """out (n, rep_out.size) from the pairs' Y (n, c, a, X) and θ (dim,)."""
+        n = Ys[0].shape[0]
+        pieces: dict[int, list] = {i_s: [] for i_s, _ in self.outs}
+        for (_, _, _, outs), Y in zip(self.pairs, Ys):
             sizes = [k * self.out_spans[i_s][2] for i_s, _, k, _ in outs]
-            for (i_s, _, k, _), Ys in zip(outs, Y.split(sizes, dim=2)):
+            for (i_s, _, k, _), Yk in zip(outs, Y.split(sizes, dim=3) if len(outs) > 1 else (Y,)):
                 s = self.out_spans[i_s][2]
-                # (n, c·a, k, s) → (n, s, c·a·k)
-                pieces[i_s].append(Ys.reshape(n, c * a, k, s).permute(0, 3, 1, 2)
-                                   .reshape(n, s, c * a * k))
+                # (n, c, a, k, s) → (n, s, c·a·k): one copy per piece
+                Z = Yk.unflatten(3, (k, s)).permute(0, 4, 1, 2, 3)
+                pieces[i_s].append(Z.reshape(n, s, -1))
         parts = []
         for i_s, name in self.outs:
             _, b, s = self.out_spans[i_s]
@@ -139,3 +202,8 @@ class TwoStageContraction(MasteredBuffers):
             parts = full
         out = parts[0] if len(parts) == 1 else torch.cat(parts, dim=1)
         return out.index_select(1, self.inv_out) if self.permute_out else out
+
+    def forward(self, T, theta: torch.Tensor) -> torch.Tensor:
+        """T (N, H, in), type-major in both axes — or the list of its row blocks, one per
+        hidden type (:meth:`row_block_sizes`) — and θ (dim,) → (N, rep_out.size)."""
+        return self.stage2(self.stage1(T), theta)

@@ -27,7 +27,32 @@ import torch
 from groupkit.nn._assemble import MasteredBuffers
 from groupkit.solver import _summand_table
 
-__all__ = ["TwoStageContraction"]
+__all__ = ["TwoStageContraction", "bmm"]
+
+
+class _Bmm(torch.autograd.Function):
+    """torch.bmm whose backward hands contiguous operands to bmm: the gradient formulas'
+    transposed views send CPU bmm down a per-matrix loop (≈ 7× slower for the small matrices of
+    a point convolution's neighbourhoods); the copies are of the inputs, small beside T."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return torch.bmm(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        g = g.contiguous()
+        ga = torch.bmm(g, b.transpose(1, 2).contiguous()) if ctx.needs_input_grad[0] else None
+        gb = torch.bmm(a.transpose(1, 2).contiguous(), g) if ctx.needs_input_grad[1] else None
+        return ga, gb
+
+
+def bmm(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """a (n, i, k) @ b (n, k, j) per batch, both operands made contiguous (also in the
+    backward): see :class:`_Bmm`."""
+    return _Bmm.apply(a.contiguous(), b.contiguous())
 
 
 def _type_major(rep) -> tuple[np.ndarray, list[tuple[int, int, int]]]:
@@ -84,6 +109,21 @@ class TwoStageContraction(MasteredBuffers):
             self._register_master(f"basis{n}", basis, dtype, None)  # float64 master kept
             self.pairs.append((i_p, i_r, f"basis{n}", outs))
             flops1 += c * a * p * r * col
+        # The source-side stage 1: per input type R, [B_PR as (r, |P|·X)] side by side for
+        # every hidden type P paired with R (pairs in :attr:`pairs` order within each R).
+        by_input: dict[int, list] = {}
+        for i_p, i_r, name, _ in self.pairs:
+            p, r = self.h_spans[i_p][2], self.in_spans[i_r][2]
+            B = self._masters[name]
+            X = B.shape[1]
+            by_input.setdefault(i_r, []).append(
+                (i_p, X, B.reshape(p, r, X).transpose(1, 0, 2).reshape(r, p * X)))
+        self.by_input = []  # (i_r, [(i_p, X)])
+        for i_r in sorted(by_input):
+            items = by_input[i_r]
+            self._register_master(f"source_basis{i_r}",
+                                  np.concatenate([m for _, _, m in items], axis=1), dtype, None)
+            self.by_input.append((i_r, [(i_p, X) for i_p, X, _ in items]))
         self.outs = []    # (i_s, buffer name of θ's index (b, Σ c·a·k))
         flops2 = 0
         for i_s in sorted(pieces):
@@ -130,14 +170,14 @@ class TwoStageContraction(MasteredBuffers):
         node (f (N, in) type-major). None for a hidden type no pair uses."""
         n = f.shape[0]
         parts: list[list[torch.Tensor]] = [[] for _ in self.h_spans]
-        for i_p, i_r, name, _ in self.pairs:
-            _, p = self.h_spans[i_p][1:]
+        for i_r, items in self.by_input:
             s_in, a, r = self.in_spans[i_r]
-            B = getattr(self, name)  # (p·r, X), rows (p, r)
-            X = B.shape[1]
-            Br = B.view(p, r, X).transpose(0, 1).reshape(r, p * X)
-            Fq = f[:, s_in:s_in + a * r].reshape(n * a, r) @ Br  # (n·a, p·X)
-            parts[i_p].append(Fq.view(n, a, p, X).permute(0, 2, 1, 3).reshape(n, p, a * X))
+            # one GEMM per input type for every hidden type paired with it
+            Fq = f[:, s_in:s_in + a * r].reshape(n * a, r) @ getattr(self, f"source_basis{i_r}")
+            sizes = [self.h_spans[i_p][2] * X for i_p, X in items]
+            for (i_p, X), F in zip(items, Fq.split(sizes, dim=1) if len(items) > 1 else (Fq,)):
+                p = self.h_spans[i_p][2]
+                parts[i_p].append(F.reshape(n, a, p, X).transpose(1, 2).reshape(n, p, a * X))
         return [None if not ps else ps[0] if len(ps) == 1 else torch.cat(ps, dim=2)
                 for ps in parts]
 
@@ -166,7 +206,7 @@ class TwoStageContraction(MasteredBuffers):
             lhs = x.reshape(n, w, c, p).transpose(1, 2).reshape(n, c, w * p)
             # gathered as rows of a 2-d table: index_select's fast path (3-d is ~5× slower)
             rhs = F.reshape(F.shape[0], -1).index_select(0, idx).view(n, w * p, F.shape[2])
-            U = torch.bmm(lhs, rhs)  # (n, c, Σ_R a·X)
+            U = bmm(lhs, rhs)  # (n, c, Σ_R a·X)
             pieces.append(iter(U.split(ws, dim=2) if len(ws) > 1 else (U,)))
         Ys = []
         for i_p, i_r, _, _ in self.pairs:

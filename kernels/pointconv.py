@@ -53,6 +53,7 @@ from groupkit import Group, Rep, Scalar, solve
 from groupkit.nn import EquivariantLinear
 from groupkit.nn._checks import expected_degenerate
 
+from .contract import bmm
 from .graph import check_edge_index
 from .kernel import ImplicitKernel
 
@@ -183,11 +184,13 @@ class PointConv(nn.Module):
             tables.append((h_ext[idx], s_ext[idx]))  # (count, width, H), (count, width)
         return tables, order
 
-    def _gathered(self, width: int) -> bool:
-        """Whether a bucket of this width takes the source-side stage 1 (no T): when the
-        gathered per-edge tables are no larger than T."""
+    def _gathered(self, width: int, n: int | None = None) -> bool:
+        """Whether a bucket of this width takes the source-side stage 1 (no T) in a layer call
+        on n nodes: when the two-stage contraction is used and the gathered per-edge tables
+        are no larger than T."""
         bil = self.kernel.bilinear
-        if self.method == "padded" or not bil.two_stage:
+        two_stage = bil.two_stage if n is None else bil.uses_two_stage(n)
+        if self.method == "padded" or not two_stage:
             return False
         if self.method == "gathered":
             return True
@@ -199,19 +202,19 @@ class PointConv(nn.Module):
         tables, order = self._buckets(h, src, tgt, deg, n)
         f_ext = features if order is None else torch.cat([features,
                                                           features.new_zeros(1, features.shape[1])])
-        if not bil.two_stage:  # the dense GEMM with W on T
-            Ts = [torch.bmm(hp.transpose(1, 2), f_ext[sp]) for hp, sp in tables]
+        if not bil.uses_two_stage(n):  # the dense GEMM with W on T
+            Ts = [bmm(hp.transpose(1, 2), f_ext[sp]) for hp, sp in tables]
             return bil.apply(Ts[0] if len(Ts) == 1 else torch.cat(Ts)), order
         C = bil.contraction
         src_tables, Ys = None, []
         for hp, sp in tables:
-            if self._gathered(hp.shape[1]):
+            if self._gathered(hp.shape[1], n):
                 if src_tables is None:
                     src_tables = C.source_tables(f_ext)
                 Ys.append(C.stage1_gathered(hp, src_tables, sp))
             else:
                 fp = f_ext[sp]
-                Ys.append(C.stage1([torch.bmm(x.transpose(1, 2), fp)
+                Ys.append(C.stage1([bmm(x.transpose(1, 2), fp)
                                     for x in hp.split(C.row_block_sizes(), dim=2)]))
         Y = Ys[0] if len(Ys) == 1 else [torch.cat(parts) for parts in zip(*Ys)]
         return C.stage2(Y, bil.weight), order
@@ -234,7 +237,7 @@ class PointConv(nn.Module):
         src, tgt = edge_index[0], edge_index[1]
         h = self.kernel.hidden_features(pos[src] - pos[tgt], edge_attr)  # (E, H)
         bil = self.kernel.bilinear
-        perms = bil.input_permutations()
+        perms = bil.input_permutations(n)
         if perms is not None:  # the two-stage contraction takes type-major coordinates
             h, features = h.index_select(1, perms[0]), features.index_select(1, perms[1])
         deg = torch.bincount(tgt, minlength=n)

@@ -43,6 +43,7 @@ def _setup(kind, group="O(3)", seed=0, n=40):
     torch.manual_seed(seed)
     conv = PointConv(G, rep_in, rep_out, cutoff=1.5, hidden=hidden, self_interaction=False,
                      bias=False, dtype=torch.float64)
+    conv.kernel.bilinear.min_two_stage_nodes = 0  # the two-stage paths even on 40 points
     gen = torch.Generator().manual_seed(seed)
     pos = torch.rand(n, 3, generator=gen, dtype=torch.float64) * 2
     pos[-1] = 40.0  # isolated in the radius graph
@@ -107,6 +108,29 @@ def test_gathered_stage1_equals_the_t_stage1(width):
         assert relative_error(y, r) <= 1e-12
 
 
+@pytest.mark.parametrize("method", ["auto", "padded", "scatter"])
+def test_small_graphs_take_the_dense_product_and_agree(method):
+    """Below min_two_stage_nodes the layer applies the dense W (one GEMM): same result."""
+    conv, pos, f, ei = _setup("radius")
+    bil = conv.kernel.bilinear
+    conv.method = method
+    with torch.no_grad():
+        two = conv(f, pos, ei)
+        bil.min_two_stage_nodes = len(f) + 1
+        assert not bil.uses_two_stage(len(f)) and bil.input_permutations(len(f)) is None
+        dense = conv(f, pos, ei)
+    assert relative_error(dense, two) <= 1e-10
+
+
+def test_the_two_stage_threshold_falls_with_the_saving():
+    """Larger layers save more per node, so they switch to two stages on smaller graphs."""
+    G, rep_in, _, _ = _reps("O(3)")
+    small = PointConv(G, rep_in, rep_in, cutoff=1.0, hidden=1).kernel.bilinear
+    large = PointConv(G, 4 * rep_in, 4 * rep_in, cutoff=1.0, hidden=4).kernel.bilinear
+    assert large.two_stage
+    assert large.min_two_stage_nodes < small.min_two_stage_nodes or not small.two_stage
+
+
 def test_auto_takes_the_gathered_path_at_small_degree_only():
     conv, _, _, _ = _setup("full")
     assert conv.kernel.bilinear.two_stage
@@ -125,6 +149,8 @@ def test_network_on_fully_connected_systems_is_equivariant(method):
     torch.manual_seed(2)
     net = SteerablePointNet(G, rep_in, hidden, V(G), layers=2, cutoff=3.0, method=method,
                             dtype=torch.float64)
+    for conv in net.convs:
+        conv.kernel.bilinear.min_two_stage_nodes = 0  # the two-stage paths on 20 points
     gen = torch.Generator().manual_seed(3)
     pos = torch.randn(20, 3, generator=gen, dtype=torch.float64)
     f = torch.randn(20, rep_in.size, generator=gen, dtype=torch.float64)

@@ -25,9 +25,9 @@ the sum over the neighbours of i is taken *before* W is applied:
   batched product per hidden type; its result is stage 1's output directly. Per edge it
   gathers Σ |P|·a·X numbers instead of adding H · in to T: the cheaper path at small degrees
   (the N-body systems' 4 neighbours: 1.5× faster per training step than "padded").
-* ``method="auto"`` (the default): "gathered" for the buckets whose width · (gathered numbers
-  per edge) is at most H · in, "padded" for the others — so a radius graph's sparse and dense
-  regions each take their cheaper path.
+* ``method="auto"`` (the default): "gathered" when the widest bucket's width · (gathered
+  numbers per edge) is at most H · in, else "padded" (one path for all buckets: the source
+  tables cost a pass over all nodes, which a radius graph's few low-degree nodes do not repay).
 * ``method="scatter"``: T accumulates h ⊗ f over chunks of edges with ``index_add_``. Memory
   O(E · (H + in) + N · H · in + chunk · H · in); slower (about 4× on the benchmark), kept as an
   independent second implementation.
@@ -206,11 +206,13 @@ class PointConv(nn.Module):
             Ts = [bmm(hp.transpose(1, 2), f_ext[sp]) for hp, sp in tables]
             return bil.apply(Ts[0] if len(Ts) == 1 else torch.cat(Ts)), order
         C = bil.contraction
-        src_tables, Ys = None, []
+        # One path for all buckets: the source tables cost a pass over every node, which only
+        # pays when all targets use them (a radius graph's few low-degree nodes do not).
+        gathered = self._gathered(max(hp.shape[1] for hp, _ in tables), n)
+        src_tables = C.source_tables(f_ext) if gathered else None
+        Ys = []
         for hp, sp in tables:
-            if self._gathered(hp.shape[1], n):
-                if src_tables is None:
-                    src_tables = C.source_tables(f_ext)
+            if gathered:
                 Ys.append(C.stage1_gathered(hp, src_tables, sp))
             else:
                 fp = f_ext[sp]

@@ -210,16 +210,18 @@ class PointConv(nn.Module):
         # pays when all targets use them (a radius graph's few low-degree nodes do not).
         gathered = self._gathered(max(hp.shape[1] for hp, _ in tables), n)
         src_tables = C.source_tables(f_ext) if gathered else None
-        Ys = []
+        outs = []
         for hp, sp in tables:
             if gathered:
-                Ys.append(C.stage1_gathered(hp, src_tables, sp))
+                Y = C.stage1_gathered(hp, src_tables, sp)
             else:
                 fp = f_ext[sp]
-                Ys.append(C.stage1([bmm(x.transpose(1, 2), fp)
-                                    for x in hp.split(C.row_block_sizes(), dim=2)]))
-        Y = Ys[0] if len(Ys) == 1 else [torch.cat(parts) for parts in zip(*Ys)]
-        return C.stage2(Y, bil.weight), order
+                Y = C.stage1([bmm(x.transpose(1, 2), fp)
+                              for x in hp.split(C.row_block_sizes(), dim=2)])
+            # stage 2 per bucket: concatenating outputs (N · out) instead of the buckets' Y
+            # (N · Σ c·a·X, often as large as T) saves a full copy of Y and its gradient
+            outs.append(C.stage2(Y, bil.weight))
+        return (outs[0] if len(outs) == 1 else torch.cat(outs)), order
 
     def _scatter(self, h, features, src, tgt, n):
         E, H = h.shape

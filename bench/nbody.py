@@ -35,8 +35,11 @@ import json
 import os
 import platform
 import shlex
+import shutil
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -111,6 +114,26 @@ def experiment_model(**options) -> nn.Module:
     return mod.build_model("groupkit", **options)
 
 
+def baseline_builder(rev: str, tmp: Path):
+    """:func:`steerable_dynamics` built with groupkit and kernels at git revision ``rev``: that
+    tree is unpacked into ``tmp`` with this file copied in, and imported in place of the
+    current packages just long enough to build from it (the models keep their own modules)."""
+    tar = subprocess.run(["git", "-C", str(ROOT), "archive", rev], check=True,
+                         capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(tmp)], input=tar, check=True)
+    shutil.copy(__file__, tmp / "bench" / "nbody.py")
+    ours = ("groupkit", "kernels", "bench")
+    saved = {k: sys.modules.pop(k) for k in list(sys.modules) if k.split(".")[0] in ours}
+    sys.path.insert(0, str(tmp))
+    try:
+        return importlib.import_module("bench.nbody").steerable_dynamics
+    finally:
+        sys.path.remove(str(tmp))
+        for k in [k for k in sys.modules if k.split(".")[0] in ours]:
+            del sys.modules[k]
+        sys.modules.update(saved)
+
+
 def count(m) -> int:
     return sum(p.numel() for p in m.parameters() if p.requires_grad)
 
@@ -170,6 +193,8 @@ def main(argv=None) -> dict:
     ap.add_argument("--variant", action="append", default=[],
                     help="another groupkit model: options 'key=value,…' (repeatable)")
     ap.add_argument("--egnn-hidden", type=int, default=None)
+    ap.add_argument("--baseline-rev", default=None,
+                    help="also time steerable_dynamics() built with groupkit at this git rev")
     ap.add_argument("--device", default="cpu", help="cpu or cuda")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args(argv)
@@ -183,6 +208,10 @@ def main(argv=None) -> dict:
     models = {f"groupkit {base}()": build()}
     for v in args.variant:
         models[f"groupkit {base}({v})"] = build(**parse_options(v))
+    if args.baseline_rev:
+        with tempfile.TemporaryDirectory() as tmp:
+            old = baseline_builder(args.baseline_rev, Path(tmp))
+            models[f"groupkit at {args.baseline_rev}: steerable_dynamics()"] = old()
     n_gk = count(next(iter(models.values())))
     if args.egnn_hidden:
         e, width = egnn(args.egnn_hidden), args.egnn_hidden

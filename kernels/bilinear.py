@@ -137,27 +137,31 @@ class BilinearWeight(nn.Module):
         return super()._apply(fn, *args, **kwargs)
 
     def uses_two_stage(self, n: int) -> bool:
-        """Whether :meth:`apply` on n rows takes the two-stage contraction: when it saves half
-        the multiply-adds (:attr:`two_stage`) and n ≥ :attr:`min_two_stage_nodes`."""
+        """Whether a contraction over n rows should take the two stages: when they save half the
+        multiply-adds (:attr:`two_stage`) and n ≥ :attr:`min_two_stage_nodes` (below, the
+        dense GEMM's single operation is faster). :class:`~kernels.PointConv` decides with it
+        per call; :meth:`apply` follows :attr:`two_stage` alone."""
         return self.two_stage and n >= self.min_two_stage_nodes
 
-    def input_permutations(self, n: int | None = None
-                           ) -> tuple[torch.Tensor, torch.Tensor] | None:
-        """(perm_h, perm_in) that :meth:`apply` on n rows expects T's axes in (type-major), or
-        None when it takes them in the representations' own order (n None: any n, i.e.
-        whenever the two-stage contraction may be used)."""
-        if not (self.two_stage if n is None else self.uses_two_stage(n)):
+    def input_permutations(self) -> tuple[torch.Tensor, torch.Tensor] | None:
+        """(perm_h, perm_in) that :meth:`apply` expects T's axes in (type-major), or None when
+        it takes them in the representations' own order."""
+        if not self.two_stage:
             return None
         return self.contraction.perm_h, self.contraction.perm_in
 
     def apply(self, T: torch.Tensor) -> torch.Tensor:
         """out (N, rep_out.size) with out[n, o] = Σ_{h,i} W[o, h, i] T[n, h, i], for T (N, H, in)
-        with axes permuted by :meth:`input_permutations` (N) (when not None). Uses the
-        two-stage contraction (:mod:`kernels.contract`) when it is cheaper, else one GEMM with
-        W."""
-        n = T.shape[0] if isinstance(T, torch.Tensor) else T[0].shape[0]
-        if self.uses_two_stage(n):
+        with axes permuted by :meth:`input_permutations` (when not None). Uses the two-stage
+        contraction (:mod:`kernels.contract`) when it is cheaper (:attr:`two_stage`), else one
+        GEMM with W (:meth:`apply_dense`)."""
+        if self.two_stage:
             return self.contraction(T, self.weight)
+        return self.apply_dense(T)
+
+    def apply_dense(self, T: torch.Tensor) -> torch.Tensor:
+        """The same as :meth:`apply` with one GEMM with the dense W, for T (N, H, in) (or its
+        row blocks) in the representations' own order."""
         if not isinstance(T, torch.Tensor):
             T = torch.cat(list(T), dim=1)
         W = self()

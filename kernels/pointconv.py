@@ -204,7 +204,7 @@ class PointConv(nn.Module):
                                                           features.new_zeros(1, features.shape[1])])
         if not bil.uses_two_stage(n):  # the dense GEMM with W on T
             Ts = [bmm(hp.transpose(1, 2), f_ext[sp]) for hp, sp in tables]
-            return bil.apply(Ts[0] if len(Ts) == 1 else torch.cat(Ts)), order
+            return bil.apply_dense(Ts[0] if len(Ts) == 1 else torch.cat(Ts)), order
         C = bil.contraction
         # One path for all buckets: the source tables cost a pass over every node, which only
         # pays when all targets use them (a radius graph's few low-degree nodes do not).
@@ -241,13 +241,15 @@ class PointConv(nn.Module):
         src, tgt = edge_index[0], edge_index[1]
         h = self.kernel.hidden_features(pos[src] - pos[tgt], edge_attr)  # (E, H)
         bil = self.kernel.bilinear
-        perms = bil.input_permutations(n)
-        if perms is not None:  # the two-stage contraction takes type-major coordinates
-            h, features = h.index_select(1, perms[0]), features.index_select(1, perms[1])
+        two_stage = bil.uses_two_stage(n)
+        if two_stage:  # the two-stage contraction takes type-major coordinates
+            C = bil.contraction
+            h, features = h.index_select(1, C.perm_h), features.index_select(1, C.perm_in)
         deg = torch.bincount(tgt, minlength=n)
         order = None
         if self.method == "scatter":
-            out = bil.apply(self._scatter(h, features, src, tgt, n))
+            T = self._scatter(h, features, src, tgt, n)
+            out = bil.contraction(T, bil.weight) if two_stage else bil.apply_dense(T)
         else:
             out, order = self._padded(h, features, src, tgt, deg, n)
         if order is not None:  # rows of T were in bucket order

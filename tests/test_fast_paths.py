@@ -166,7 +166,6 @@ def test_last_layer_assembly_matches_explicit_blocks(mode, monkeypatch):
 def test_two_stage_contraction_equals_the_dense_weight():
     bw = _bilinear()
     assert bw.two_stage
-    bw.min_two_stage_nodes = 0  # even for 6 rows
     gen = torch.Generator().manual_seed(3)
     T = torch.randn(6, bw.rep_h.size, bw.rep_in.size, dtype=torch.float64, generator=gen)
     with torch.no_grad():

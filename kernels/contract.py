@@ -14,9 +14,15 @@ GEMM when types have several copies (the saving is b/k in the first stage). Both
 dozen matmuls per layer whatever the number of triples (types are grouped by input pair and by
 output type), on the T of type-major hidden and input coordinates.
 
+On small degrees T itself is the waste (N·H·in numbers from E·(H + in) inputs: 6,400 per node
+from 4 neighbours on the N-body systems). :meth:`TwoStageContraction.stage1_gathered` computes
+stage 1's output without it: the basis is applied to the *source* features once per node,
+F_j[p, (a, x)] = Σ_r f_j[a, r] B[(p, r), x] (one GEMM per input type), and each target sums
+h_ij[c, p] F_j[p, (a, x)] over its in-edges and p in one batched product per hidden type.
+
 :class:`TwoStageContraction` holds the index tables; :class:`~kernels.bilinear.BilinearWeight`
-builds one and :class:`~kernels.PointConv` uses it when its estimated cost is at most half the
-dense GEMM's.
+builds one and :class:`~kernels.PointConv` uses it when it saves half the dense GEMM's
+multiply-adds and, on the call's N nodes, enough of them to pay for its extra operations.
 """
 
 from __future__ import annotations

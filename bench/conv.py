@@ -86,11 +86,11 @@ def so3_rep():
 # -- implementations ----------------------------------------------------------------------------
 
 class GroupkitConv(torch.nn.Module):
-    def __init__(self, r_max, dtype=torch.float32):
+    def __init__(self, r_max, dtype=torch.float32, method="auto"):
         super().__init__()
         G, rep = so3_rep()
         self.conv = PointConv(G, rep, rep, cutoff=r_max, avg_degree=K_NN,
-                              self_interaction=False, bias=False, dtype=dtype)
+                              self_interaction=False, bias=False, dtype=dtype, method=method)
         self.rep_in, self.rep_out = self.conv.rep_in, self.conv.rep_out
 
     def forward(self, f, pos, ei):
@@ -296,7 +296,10 @@ def main() -> None:
     ap.add_argument("--no-memory", action="store_true")
     ap.add_argument("--memory-worker", nargs=2, help=argparse.SUPPRESS)
     ap.add_argument("--json", type=Path, default=ROOT / "bench" / "results" / "conv.json")
+    ap.add_argument("--cases", default="knn,radius,lorentz",
+                    help="which cases to run, comma-separated (knn, radius, lorentz)")
     args = ap.parse_args()
+    cases = set(args.cases.split(","))
     if args.memory_worker:
         memory_worker(*args.memory_worker)
         return
@@ -306,87 +309,98 @@ def main() -> None:
     print(f"case: {N_POINTS} points, {K_NN}-NN ({N_POINTS * K_NN} edges), SO(3) fields "
           f"{MULT}×(l=0,1,2) = 72 dims in and out, float32, fwd+bwd, median of {args.repeats}")
     names = available()
-    # Memory first, while this process is still small: a child inherits its parent's peak RSS
-    # high-water mark across fork+exec, so workers started later would report the parent's.
-    memory = {n: ({} if args.no_memory else measure_memory(n)) for n in names}
-    lorentz_memory = {} if args.no_memory else measure_memory("groupkit", "lorentz")
     G, rep = so3_rep()
-    pos, f, ei, r_max = make_cloud(3, rep.size)
-    models = {}
-    for n in names:
-        t0 = time.perf_counter()
-        try:
-            models[n] = build(n, r_max)
-        except Exception as e:  # noqa: BLE001
-            print(f"  {n}: could not build ({type(e).__name__}: {e})")
-            continue
-        print(f"  built {n} in {time.perf_counter() - t0:.1f} s "
-              f"({sum(p.numel() for p in models[n].parameters())} parameters)")
-    times = time_interleaved(models, f, pos, ei, args.repeats)
     results: dict = {"command": "python bench/conv.py " + " ".join(sys.argv[1:]),
-                     "machine": machine(), "loadavg_start": os.getloadavg(), "so3": {},
-                     "lorentz": {}}
-    for n, m in models.items():
-        err = equivariance(m, f, pos, ei, G)
-        results["so3"][n] = {"fwd+bwd s": times[n], "equivariance_f32": err, **memory[n]}
-    m64 = GroupkitConv(r_max, dtype=torch.float64)
-    results["so3"]["groupkit"]["equivariance_f64"] = equivariance(
-        m64, f.double(), pos.double(), ei, G)
+                     "machine": machine(), "loadavg_start": os.getloadavg()}
+    models = {}
+    lorentz_memory = ({} if args.no_memory or "lorentz" not in cases
+                      else measure_memory("groupkit", "lorentz"))
+    if "knn" in cases:
+        # Memory first, while this process is still small: a child inherits its parent's peak RSS
+        # high-water mark across fork+exec, so workers started later would report the parent's.
+        memory = {n: ({} if args.no_memory else measure_memory(n)) for n in names}
+        pos, f, ei, r_max = make_cloud(3, rep.size)
+        for n in names:
+            t0 = time.perf_counter()
+            try:
+                models[n] = build(n, r_max)
+            except Exception as e:  # noqa: BLE001
+                print(f"  {n}: could not build ({type(e).__name__}: {e})")
+                continue
+            print(f"  built {n} in {time.perf_counter() - t0:.1f} s "
+                  f"({sum(p.numel() for p in models[n].parameters())} parameters)")
+        times = time_interleaved(models, f, pos, ei, args.repeats)
+        results["so3"] = {}
+        for n, m in models.items():
+            err = equivariance(m, f, pos, ei, G)
+            results["so3"][n] = {"fwd+bwd s": times[n], "equivariance_f32": err, **memory[n]}
+        m64 = GroupkitConv(r_max, dtype=torch.float64)
+        results["so3"]["groupkit"]["equivariance_f64"] = equivariance(
+            m64, f.double(), pos.double(), ei, G)
 
-    print(f"\n{'implementation':<20} {'fwd+bwd s':>10} {'peak MB':>9} {'equiv. err':>11}")
-    for n, r in results["so3"].items():
-        mem = r.get("peak_delta_mb")
-        mem_s = "—" if mem is None else f"{mem:.0f}" + ("*" if r.get("bounded_by_setup") else "")
-        print(f"{n:<20} {r['fwd+bwd s']:>10.3f} {mem_s:>9} {r['equivariance_f32']:>11.1e}")
-    print(f"{'seed paper (anchor)':<20} {SEED_PAPER['fwd+bwd s']:>10.1f} "
-          f"{SEED_PAPER['peak GB'] * 1024:>9.0f} {SEED_PAPER['equivariance']:>11}"
-          "   (ANCHORS.md, another machine)")
-    gk = results["so3"]["groupkit"]
-    print(f"groupkit float64 equivariance error: {gk['equivariance_f64']:.1e}")
-    print("ratios (groupkit = 1):")
-    for n, r in results["so3"].items():
-        if n == "groupkit":
-            continue
-        line = f"  {n}: time ×{r['fwd+bwd s'] / gk['fwd+bwd s']:.2f}"
-        if "peak_delta_mb" in r and "peak_delta_mb" in gk:
-            line += f", memory ×{r['peak_delta_mb'] / gk['peak_delta_mb']:.2f}"
-        print(line)
-    print(f"  seed paper (anchor figure): time ×{SEED_PAPER['fwd+bwd s'] / gk['fwd+bwd s']:.1f}")
+        print(f"\n{'implementation':<20} {'fwd+bwd s':>10} {'peak MB':>9} {'equiv. err':>11}")
+        for n, r in results["so3"].items():
+            mem = r.get("peak_delta_mb")
+            mem_s = "—" if mem is None else \
+                f"{mem:.0f}" + ("*" if r.get("bounded_by_setup") else "")
+            print(f"{n:<20} {r['fwd+bwd s']:>10.3f} {mem_s:>9} {r['equivariance_f32']:>11.1e}")
+        print(f"{'seed paper (anchor)':<20} {SEED_PAPER['fwd+bwd s']:>10.1f} "
+              f"{SEED_PAPER['peak GB'] * 1024:>9.0f} {SEED_PAPER['equivariance']:>11}"
+              "   (ANCHORS.md, another machine)")
+        gk = results["so3"]["groupkit"]
+        print(f"groupkit float64 equivariance error: {gk['equivariance_f64']:.1e}")
+        print("ratios (groupkit = 1):")
+        for n, r in results["so3"].items():
+            if n == "groupkit":
+                continue
+            line = f"  {n}: time ×{r['fwd+bwd s'] / gk['fwd+bwd s']:.2f}"
+            if "peak_delta_mb" in r and "peak_delta_mb" in gk:
+                line += f", memory ×{r['peak_delta_mb'] / gk['peak_delta_mb']:.2f}"
+            print(line)
+        print("  seed paper (anchor figure): time "
+              f"×{SEED_PAPER['fwd+bwd s'] / gk['fwd+bwd s']:.1f}")
 
-    # -- the same convolution on an irregular radius graph -----------------------------------
-    pos_r, f_r, ei_r, r_cut = make_cloud(3, rep.size, graph="radius")
-    deg = torch.bincount(ei_r[1], minlength=N_POINTS)
-    print(f"\nradius graph: r = {RADIUS}, {ei_r.shape[1]} edges, degree {int(deg.min())}–"
-          f"{int(deg.max())} (mean {deg.float().mean():.1f})")
-    radius_models = {}
-    for n in names:
-        if n == "groupkit per-edge" or n not in models:
-            continue
-        radius_models[n] = build(n, r_cut)
-    t_r = time_interleaved(radius_models, f_r, pos_r, ei_r, args.repeats)
-    results["so3_radius"] = {"radius": RADIUS, "edges": int(ei_r.shape[1]),
-                             "degree_min": int(deg.min()), "degree_max": int(deg.max()),
-                             "degree_mean": float(deg.float().mean())}
-    for n, m in radius_models.items():
-        results["so3_radius"][n] = {"fwd+bwd s": t_r[n],
-                                    "equivariance_f32": equivariance(m, f_r, pos_r, ei_r, G)}
-        line = f"  {n:<18} {t_r[n]:.3f} s"
-        if n != "groupkit":
-            line += f"   (×{t_r[n] / t_r['groupkit']:.2f} of groupkit)"
-        print(line)
+    if "radius" in cases:
+        # -- the same convolution on an irregular radius graph -----------------------------------
+        pos_r, f_r, ei_r, r_cut = make_cloud(3, rep.size, graph="radius")
+        deg = torch.bincount(ei_r[1], minlength=N_POINTS)
+        print(f"\nradius graph: r = {RADIUS}, {ei_r.shape[1]} edges, degree {int(deg.min())}–"
+              f"{int(deg.max())} (mean {deg.float().mean():.1f})")
+        radius_models = {}
+        for n in names:
+            if n == "groupkit per-edge" or (models and n not in models):
+                continue
+            radius_models[n] = build(n, r_cut)
+        # the automatic choice per degree bucket ("groupkit"), and each path alone
+        for method in ("padded", "gathered"):
+            radius_models[f"groupkit {method}"] = GroupkitConv(r_cut, method=method)
+        t_r = time_interleaved(radius_models, f_r, pos_r, ei_r, args.repeats)
+        results["so3_radius"] = {"radius": RADIUS, "edges": int(ei_r.shape[1]),
+                                 "degree_min": int(deg.min()), "degree_max": int(deg.max()),
+                                 "degree_mean": float(deg.float().mean())}
+        for n, m in radius_models.items():
+            results["so3_radius"][n] = {"fwd+bwd s": t_r[n],
+                                        "equivariance_f32": equivariance(m, f_r, pos_r, ei_r, G)}
+            line = f"  {n:<18} {t_r[n]:.3f} s"
+            if n != "groupkit":
+                line += f"   (×{t_r[n] / t_r['groupkit']:.2f} of groupkit)"
+                results["so3_radius"][n]["ratio_to_groupkit"] = t_r[n] / t_r["groupkit"]
+            print(line)
 
-    print(f"\nLorentz O(1,3): {N_POINTS} space-time events, {K_NN}-NN, fields 8×(1 ⊕ V ⊕ Y2) = "
-          "112 dims (no rival supports this group)")
-    pos4, f4, ei4, lconv = lorentz_setup(torch.float32)
-    t = time_interleaved({"lorentz": lconv}, f4, pos4, ei4, max(3, args.repeats // 2))
-    err32 = equivariance(lconv, f4, pos4, ei4, Lorentz())
-    pos8, f8, ei8, lconv64 = lorentz_setup(torch.float64)
-    err64 = equivariance(lconv64, f8, pos8, ei8, Lorentz())
-    mem = lorentz_memory
-    results["lorentz"] = {"fwd+bwd s": t["lorentz"], "equivariance_f32": err32,
-                          "equivariance_f64": err64, **mem}
-    print(f"  fwd+bwd {t['lorentz']:.3f} s, peak {mem.get('peak_delta_mb', float('nan')):.0f} MB,"
-          f" equivariance error {err32:.1e} (float32), {err64:.1e} (float64)")
+    if "lorentz" in cases:
+        print(f"\nLorentz O(1,3): {N_POINTS} space-time events, {K_NN}-NN, fields 8×(1 ⊕ V ⊕ Y2) = "
+              "112 dims (no rival supports this group)")
+        pos4, f4, ei4, lconv = lorentz_setup(torch.float32)
+        t = time_interleaved({"lorentz": lconv}, f4, pos4, ei4, max(3, args.repeats // 2))
+        err32 = equivariance(lconv, f4, pos4, ei4, Lorentz())
+        pos8, f8, ei8, lconv64 = lorentz_setup(torch.float64)
+        err64 = equivariance(lconv64, f8, pos8, ei8, Lorentz())
+        mem = lorentz_memory
+        results["lorentz"] = {"fwd+bwd s": t["lorentz"], "equivariance_f32": err32,
+                              "equivariance_f64": err64, **mem}
+        peak = mem.get("peak_delta_mb", float("nan"))
+        print(f"  fwd+bwd {t['lorentz']:.3f} s, peak {peak:.0f} MB,"
+              f" equivariance error {err32:.1e} (float32), {err64:.1e} (float64)")
     print("\nmemory: peak RSS increase during one fwd+bwd in a fresh process, over its RSS just "
           "before (* = an earlier peak was higher, so the figure is a lower bound)")
     results["loadavg_end"] = os.getloadavg()

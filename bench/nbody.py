@@ -1,55 +1,151 @@
-"""N-body-sized graphs: a training step of groupkit's SteerablePointNet beside an EGNN.
+"""N-body-sized graphs: a training step of groupkit's N-body model beside EGNN's, same size.
 
 EGNN's charged-particle task sizes: 5 particles per system, fully connected (20 directed
 edges), batch of 100 systems (500 nodes, 2,000 edges), float32, one thread by default.
 
-* groupkit: ``SteerablePointNet(O(3), 1 ⊕ V → hidden → hidden → V)``, 3 point convolutions,
-  hidden 16·1 ⊕ 8·V ⊕ 8·Y2 (the kernels' default hidden type), default kernel MLP (two gated
-  layers of the same type, angular degree 2), one edge feature (the charge product),
-  ``avg_degree=4``. Node inputs: the speed |v| and the velocity v; output: a displacement added
-  to the positions.
-* EGNN (bench/egnn.py, from the paper's equations): 4 layers, width chosen so that its parameter
-  count is closest to groupkit's (``--egnn-hidden`` overrides).
+* groupkit: :func:`steerable_dynamics` — the N-body experiment's kind of model
+  (:mod:`kernels.experiments.nbody`): node input [|v|, v] → EquivariantLinear → ``layers``
+  residual blocks x ← x + Gate(PointConv(x)) over the fully connected graph (O(3), hidden
+  fields 2m·1 ⊕ m·V, kernel MLP hidden type 2k·1 ⊕ k·V ⊕ k·Y2, edge features q_i q_j and
+  1 / (1 + |x_i − x_j|), ``avg_degree=4``) → EquivariantLinear → V, a displacement added to the
+  positions. ``--model-from experiments`` times ``kernels.experiments.nbody.build_model
+  ("groupkit")`` instead (the experiment's own model with its chosen settings), when that module
+  exists. ``--variant`` adds models with other settings (``--variant kernel_width=8
+  --variant kernel_layers=1,method=padded``), all timed in the same run.
+* EGNN: ``kernels.baselines.EGNNDynamics`` (EGNN's own N-body model: 4 layers, velocity
+  updates, edge input (q_i q_j, |x_i − x_j|²)), its width chosen so that its parameter count is
+  closest to the first groupkit model's (``--egnn-hidden`` overrides).
 
-A step is forward, MSE loss against random targets, backward and an Adam update; the two models
-are interleaved, median over ``--repeats`` steps each. Only the timing is meaningful (the data
-are random draws of the task's shapes, not a simulation).
+Every model maps (pos, vel, charges, edge_index) to predicted positions. A step is forward,
+MSE loss against random targets, backward and an Adam update; the models are interleaved,
+median over ``--repeats`` steps each. Only the timing is meaningful (the data are random draws
+of the task's shapes, not a simulation).
 
     .venv/bin/python bench/nbody.py --repeats 30 --json bench/results/nbody.json
+    .venv/bin/python bench/nbody.py --variant method=padded --variant kernel_width=8
+    .venv/bin/python bench/nbody.py --model-from experiments
     python bench/nbody.py --device cuda --repeats 50      # on a GPU
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import platform
 import shlex
+import shutil
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import torch
+from torch import nn
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from groupkit import O, Scalar, V  # noqa: E402
+from groupkit import O, SO, Scalar, V  # noqa: E402
+from groupkit.nn import EquivariantLinear, GatedNonlinearity, gated  # noqa: E402
 
-from bench.egnn import EGNN  # noqa: E402
-from kernels import SteerablePointNet, harmonic  # noqa: E402
+from kernels import PointConv, harmonic  # noqa: E402
+from kernels.baselines import EGNNDynamics  # noqa: E402
+from kernels.data.graphs import full_graph  # noqa: E402
 
 N_PARTICLES, BATCH = 5, 100
 
 
-def fully_connected(n: int, batch: int) -> torch.Tensor:
-    i, j = torch.meshgrid(torch.arange(n), torch.arange(n), indexing="ij")
-    keep = i != j
-    src, tgt = j[keep], i[keep]  # sorted by target
-    off = (torch.arange(batch) * n)[:, None]
-    return torch.stack([(src[None] + off).ravel(), (tgt[None] + off).ravel()])
+class SteerableDynamics(nn.Module):
+    """The N-body model timed here (see :func:`steerable_dynamics`).
+
+    ``forward(pos (N, 3), vel (N, 3), charges (N,), edge_index (2, E))`` → positions (N, 3)."""
+
+    def __init__(self, *, group: str = "O(3)", width: int = 8, layers: int = 4,
+                 kernel_width: int = 4, kernel_layers: int = 2, degree: int = 2,
+                 feature_degree: int = 1, length_scale: float = 4.0, method: str = "auto"):
+        super().__init__()
+        G = {"O(3)": O(3), "SO(3)": SO(3)}[group]
+        vec = V(G)
+        rep = 2 * width * Scalar + width * vec
+        if feature_degree == 2:
+            rep = rep + width * harmonic(vec, 2)
+        khidden = 2 * kernel_width * Scalar + kernel_width * vec
+        for d in range(2, degree + 1):
+            khidden = khidden + kernel_width * harmonic(vec, d)
+        self.embed = EquivariantLinear(Scalar + vec, rep)
+        self.convs = nn.ModuleList(
+            PointConv(G, rep, gated(rep), edge_features=2, hidden=[khidden] * kernel_layers,
+                      degree=degree, avg_degree=N_PARTICLES - 1, length_scale=length_scale,
+                      method=method) for _ in range(layers))
+        for conv in self.convs:  # far pairs are meant to see small radial features (no cutoff)
+            conv.kernel._radial_warned = True
+        self.gates = nn.ModuleList(GatedNonlinearity(rep) for _ in range(layers))
+        self.head = EquivariantLinear(rep, vec)
+
+    def forward(self, pos, vel, charges, edge_index):
+        j, i = edge_index[0], edge_index[1]
+        edge_attr = torch.stack([charges[i] * charges[j],
+                                 1 / (1 + (pos[i] - pos[j]).norm(dim=-1))], dim=-1)
+        x = self.embed(torch.cat([vel.norm(dim=-1, keepdim=True), vel], dim=-1))
+        for conv, gate in zip(self.convs, self.gates):
+            x = x + gate(conv(x, pos, edge_index, edge_attr))
+        return pos + self.head(x)
+
+
+def steerable_dynamics(**options) -> SteerableDynamics:
+    """groupkit's N-body model with the experiment's architecture; ``options``: group, width
+    (m), layers, kernel_width (k), kernel_layers, degree, feature_degree, length_scale, method."""
+    torch.manual_seed(0)
+    return SteerableDynamics(**options)
+
+
+def experiment_model(**options) -> nn.Module:
+    """``kernels.experiments.nbody.build_model("groupkit", **options)``: the experiment's own
+    model with its chosen settings."""
+    try:
+        mod = importlib.import_module("kernels.experiments.nbody")
+    except ImportError as e:
+        raise SystemExit(f"--model-from experiments needs kernels.experiments.nbody ({e}).") from e
+    torch.manual_seed(0)
+    return mod.build_model("groupkit", **options)
+
+
+def baseline_builder(rev: str, tmp: Path):
+    """:func:`steerable_dynamics` built with groupkit and kernels at git revision ``rev``: that
+    tree is unpacked into ``tmp`` with this file copied in, and imported in place of the
+    current packages just long enough to build from it (the models keep their own modules)."""
+    tar = subprocess.run(["git", "-C", str(ROOT), "archive", rev], check=True,
+                         capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(tmp)], input=tar, check=True)
+    shutil.copy(__file__, tmp / "bench" / "nbody.py")
+    ours = ("groupkit", "kernels", "bench")
+    saved = {k: sys.modules.pop(k) for k in list(sys.modules) if k.split(".")[0] in ours}
+    sys.path.insert(0, str(tmp))
+    try:
+        return importlib.import_module("bench.nbody").steerable_dynamics
+    finally:
+        sys.path.remove(str(tmp))
+        for k in [k for k in sys.modules if k.split(".")[0] in ours]:
+            del sys.modules[k]
+        sys.modules.update(saved)
+
+
+def count(m) -> int:
+    return sum(p.numel() for p in m.parameters() if p.requires_grad)
+
+
+def egnn(hidden: int) -> EGNNDynamics:
+    torch.manual_seed(0)
+    return EGNNDynamics(hidden=hidden, layers=4)
+
+
+def egnn_matching(n_params: int) -> tuple[EGNNDynamics, int]:
+    best = min(range(4, 257), key=lambda h: abs(count(EGNNDynamics(hidden=h)) - n_params))
+    return egnn(best), best
 
 
 def data(seed: int = 0):
@@ -57,29 +153,25 @@ def data(seed: int = 0):
     n = N_PARTICLES * BATCH
     pos = torch.randn(n, 3, generator=g)
     vel = 0.5 * torch.randn(n, 3, generator=g)
-    charge = torch.randint(0, 2, (n, 1), generator=g).float() * 2 - 1
+    charges = torch.randint(0, 2, (n,), generator=g).float() * 2 - 1
     target = pos + 0.3 * torch.randn(n, 3, generator=g)
-    ei = fully_connected(N_PARTICLES, BATCH)
-    edge_attr = charge[ei[0]] * charge[ei[1]]
-    return pos, vel, charge, target, ei, edge_attr
+    return pos, vel, charges, target, full_graph([N_PARTICLES] * BATCH)
 
 
-def groupkit_model(method: str = "auto"):
-    G = O(3)
-    hidden = 16 * Scalar + 8 * V(G) + 8 * harmonic(V(G), 2)
-    torch.manual_seed(0)
-    return SteerablePointNet(G, Scalar + V(G), hidden, V(G), layers=3, edge_features=1,
-                             avg_degree=N_PARTICLES - 1, length_scale=2.0, method=method)
-
-
-def count(m) -> int:
-    return sum(p.numel() for p in m.parameters())
-
-
-def egnn_matching(n_params: int) -> tuple[EGNN, int]:
-    best = min(range(16, 257, 4), key=lambda h: abs(count(EGNN(h)) - n_params))
-    torch.manual_seed(0)
-    return EGNN(best), best
+def parse_options(text: str) -> dict:
+    """'a=1,b=x' → {'a': 1, 'b': 'x'} (ints, floats, None, True/False recognised)."""
+    out = {}
+    for item in filter(None, text.split(",")):
+        key, _, value = item.partition("=")
+        for cast in (int, float):
+            try:
+                out[key] = cast(value)
+                break
+            except ValueError:
+                continue
+        else:
+            out[key] = {"None": None, "True": True, "False": False}.get(value, value)
+    return out
 
 
 def conditions() -> str:
@@ -87,8 +179,7 @@ def conditions() -> str:
     load, cpus = os.getloadavg()[0], os.cpu_count() or 1
     if load > 0.5 * cpus:
         return (f"shared machine: load average {load:.1f} on {cpus} CPUs while measuring; "
-                "absolute times are inflated and conditions with extra load are contaminated "
-                "by other processes; only ratios measured side by side are meaningful")
+                "absolute times are inflated; only ratios measured side by side are meaningful")
     return f"quiet machine: load average {load:.1f} on {cpus} CPUs"
 
 
@@ -96,35 +187,43 @@ def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--repeats", type=int, default=20)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--model-from", choices=("bench", "experiments"), default="bench",
+                    help="bench: steerable_dynamics() here; experiments: the experiment's "
+                         "build_model('groupkit')")
+    ap.add_argument("--variant", action="append", default=[],
+                    help="another groupkit model: options 'key=value,…' (repeatable)")
     ap.add_argument("--egnn-hidden", type=int, default=None)
-    ap.add_argument("--methods", default="auto", help="PointConv methods to time, comma-separated")
+    ap.add_argument("--baseline-rev", default=None,
+                    help="also time steerable_dynamics() built with groupkit at this git rev")
     ap.add_argument("--device", default="cpu", help="cpu or cuda")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     dev = torch.device(args.device)
     sync = torch.cuda.synchronize if dev.type == "cuda" else (lambda: None)
-    pos, vel, charge, target, ei, edge_attr = (t.to(dev) for t in data())
-    speed = vel.norm(dim=1, keepdim=True)
+    pos, vel, charges, target, ei = (t.to(dev) for t in data())
 
-    models = {f"groupkit ({m})": groupkit_model(m) for m in args.methods.split(",")}
+    build = steerable_dynamics if args.model_from == "bench" else experiment_model
+    base = "steerable_dynamics" if args.model_from == "bench" else "experiments.build_model"
+    models = {f"groupkit {base}()": build()}
+    for v in args.variant:
+        models[f"groupkit {base}({v})"] = build(**parse_options(v))
+    if args.baseline_rev:
+        with tempfile.TemporaryDirectory() as tmp:
+            old = baseline_builder(args.baseline_rev, Path(tmp))
+            models[f"groupkit at {args.baseline_rev}: steerable_dynamics()"] = old()
     n_gk = count(next(iter(models.values())))
     if args.egnn_hidden:
-        torch.manual_seed(0)
-        egnn, width = EGNN(args.egnn_hidden), args.egnn_hidden
+        e, width = egnn(args.egnn_hidden), args.egnn_hidden
     else:
-        egnn, width = egnn_matching(n_gk)
-    models["EGNN"] = egnn
+        e, width = egnn_matching(n_gk)
+    models[f"EGNN (EGNNDynamics, hidden {width})"] = e
+    egnn_name = list(models)[-1]
     models = {n: m.to(dev) for n, m in models.items()}
     opts = {n: torch.optim.Adam(m.parameters(), lr=1e-3) for n, m in models.items()}
-    feats = torch.cat([speed, vel], dim=1)
 
     def run(name):
-        m = models[name]
-        if name == "EGNN":
-            out = m(speed, pos, vel, ei, edge_attr, N_PARTICLES)
-        else:
-            out = pos + m(feats, pos, ei, edge_attr)
+        out = models[name](pos, vel, charges, ei)
         loss = (out - target).pow(2).mean()
         opts[name].zero_grad(set_to_none=True)
         loss.backward()
@@ -155,6 +254,7 @@ def main(argv=None) -> dict:
         "parameters": {n: count(m) for n, m in models.items()},
         "egnn_hidden": width,
         "median_step_s": med,
+        "ratio_to_egnn": {n: med[n] / med[egnn_name] for n in models},
         "all_step_s": times,
     }
     print(f"machine: {res['machine']['platform']}, {os.cpu_count()} CPUs, torch "
@@ -163,8 +263,8 @@ def main(argv=None) -> dict:
     print(f"{N_PARTICLES} particles × batch {BATCH}, fully connected ({ei.shape[1]} edges); "
           f"training step (fwd + bwd + Adam), median of {args.repeats}, interleaved")
     for n in models:
-        print(f"  {n:<22} {med[n] * 1e3:7.1f} ms   {res['parameters'][n]:>7} parameters   "
-              f"×{med[n] / med['EGNN']:.2f} of EGNN")
+        print(f"  {n:<58} {med[n] * 1e3:7.1f} ms  {res['parameters'][n]:>7} parameters  "
+              f"×{med[n] / med[egnn_name]:.2f} of EGNN")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(res, indent=1))

@@ -38,6 +38,10 @@ __all__ = ["BilinearWeight"]
 # One-operation (sparse) assembly while the triples' bases have at most this many non-zero
 # entries per entry of W (plus a constant); beyond, the per-triple einsums store less.
 _SPARSE_FILL = 8
+# Multiply-adds one operation of the two-stage contraction costs in time (forward and backward,
+# measured on the N-body benchmark's layers: the crossover with the dense GEMM lies between
+# 33 and 66 million multiply-adds saved for 12 operations).
+TWO_STAGE_OP_COST = 4_000_000
 
 
 def _copies_index(offsets: list[int], size: int) -> np.ndarray:
@@ -106,8 +110,15 @@ class BilinearWeight(nn.Module):
                 self.register_buffer(f"pos{i}", torch.as_tensor(pos.ravel()), persistent=False)
                 self._specs.append((i, start, shape))
         self.contraction = TwoStageContraction(rep_h, rep_in, rep_out, typed, dtype=dtype)
-        # The two stages pay for their extra operations once they save half the multiply-adds.
-        self.two_stage = 2 * self.contraction.flops <= self.contraction.dense_flops
+        # The two stages pay for their extra operations once they save half the multiply-adds
+        # and, per call, enough of them in all to outweigh their operation count: the dense GEMM
+        # is one operation, the two stages a few per (P, R) pair, per piece and per output type.
+        # On a small graph (an N-body batch: 500 nodes, a 40 → 48 layer) the dense GEMM wins.
+        C = self.contraction
+        self.two_stage = 2 * C.flops <= C.dense_flops
+        n_ops = len(C.pairs) + sum(len(outs) for *_, outs in C.pairs) + len(C.outs)
+        saving = max(C.dense_flops - C.flops, 1)
+        self.min_two_stage_nodes = math.ceil(TWO_STAGE_OP_COST * n_ops / saving)
         self._cache = AssemblyCache()
         self.weight = nn.Parameter(torch.empty(dim, dtype=dtype))
         self.reset_parameters()
@@ -125,6 +136,13 @@ class BilinearWeight(nn.Module):
         self._cache.clear()
         return super()._apply(fn, *args, **kwargs)
 
+    def uses_two_stage(self, n: int) -> bool:
+        """Whether a contraction over n rows should take the two stages: when they save half the
+        multiply-adds (:attr:`two_stage`) and n ≥ :attr:`min_two_stage_nodes` (below, the
+        dense GEMM's single operation is faster). :class:`~kernels.PointConv` decides with it
+        per call; :meth:`apply` follows :attr:`two_stage` alone."""
+        return self.two_stage and n >= self.min_two_stage_nodes
+
     def input_permutations(self) -> tuple[torch.Tensor, torch.Tensor] | None:
         """(perm_h, perm_in) that :meth:`apply` expects T's axes in (type-major), or None when
         it takes them in the representations' own order."""
@@ -135,9 +153,15 @@ class BilinearWeight(nn.Module):
     def apply(self, T: torch.Tensor) -> torch.Tensor:
         """out (N, rep_out.size) with out[n, o] = Σ_{h,i} W[o, h, i] T[n, h, i], for T (N, H, in)
         with axes permuted by :meth:`input_permutations` (when not None). Uses the two-stage
-        contraction (:mod:`kernels.contract`) when it is cheaper, else one GEMM with W."""
+        contraction (:mod:`kernels.contract`) when it is cheaper (:attr:`two_stage`), else one
+        GEMM with W (:meth:`apply_dense`)."""
         if self.two_stage:
             return self.contraction(T, self.weight)
+        return self.apply_dense(T)
+
+    def apply_dense(self, T: torch.Tensor) -> torch.Tensor:
+        """The same as :meth:`apply` with one GEMM with the dense W, for T (N, H, in) (or its
+        row blocks) in the representations' own order."""
         if not isinstance(T, torch.Tensor):
             T = torch.cat(list(T), dim=1)
         W = self()

@@ -14,9 +14,15 @@ GEMM when types have several copies (the saving is b/k in the first stage). Both
 dozen matmuls per layer whatever the number of triples (types are grouped by input pair and by
 output type), on the T of type-major hidden and input coordinates.
 
+On small degrees T itself is the waste (N·H·in numbers from E·(H + in) inputs: 6,400 per node
+from 4 neighbours on the N-body systems). :meth:`TwoStageContraction.stage1_gathered` computes
+stage 1's output without it: the basis is applied to the *source* features once per node,
+F_j[p, (a, x)] = Σ_r f_j[a, r] B[(p, r), x] (one GEMM per input type), and each target sums
+h_ij[c, p] F_j[p, (a, x)] over its in-edges and p in one batched product per hidden type.
+
 :class:`TwoStageContraction` holds the index tables; :class:`~kernels.bilinear.BilinearWeight`
-builds one and :class:`~kernels.PointConv` uses it when its estimated cost is at most half the
-dense GEMM's.
+builds one and :class:`~kernels.PointConv` uses it when it saves half the dense GEMM's
+multiply-adds and, on the call's N nodes, enough of them to pay for its extra operations.
 """
 
 from __future__ import annotations
@@ -27,7 +33,32 @@ import torch
 from groupkit.nn._assemble import MasteredBuffers
 from groupkit.solver import _summand_table
 
-__all__ = ["TwoStageContraction"]
+__all__ = ["TwoStageContraction", "bmm"]
+
+
+class _Bmm(torch.autograd.Function):
+    """torch.bmm whose backward hands contiguous operands to bmm: the gradient formulas'
+    transposed views send CPU bmm down a per-matrix loop (≈ 7× slower for the small matrices of
+    a point convolution's neighbourhoods); the copies are of the inputs, small beside T."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return torch.bmm(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        g = g.contiguous()
+        ga = torch.bmm(g, b.transpose(1, 2).contiguous()) if ctx.needs_input_grad[0] else None
+        gb = torch.bmm(a.transpose(1, 2).contiguous(), g) if ctx.needs_input_grad[1] else None
+        return ga, gb
+
+
+def bmm(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """a (n, i, k) @ b (n, k, j) per batch, both operands made contiguous (also in the
+    backward): see :class:`_Bmm`."""
+    return _Bmm.apply(a.contiguous(), b.contiguous())
 
 
 def _type_major(rep) -> tuple[np.ndarray, list[tuple[int, int, int]]]:
@@ -84,6 +115,21 @@ class TwoStageContraction(MasteredBuffers):
             self._register_master(f"basis{n}", basis, dtype, None)  # float64 master kept
             self.pairs.append((i_p, i_r, f"basis{n}", outs))
             flops1 += c * a * p * r * col
+        # The source-side stage 1: per input type R, [B_PR as (r, |P|·X)] side by side for
+        # every hidden type P paired with R (pairs in :attr:`pairs` order within each R).
+        by_input: dict[int, list] = {}
+        for i_p, i_r, name, _ in self.pairs:
+            p, r = self.h_spans[i_p][2], self.in_spans[i_r][2]
+            B = self._masters[name]
+            X = B.shape[1]
+            by_input.setdefault(i_r, []).append(
+                (i_p, X, B.reshape(p, r, X).transpose(1, 0, 2).reshape(r, p * X)))
+        self.by_input = []  # (i_r, [(i_p, X)])
+        for i_r in sorted(by_input):
+            items = by_input[i_r]
+            self._register_master(f"source_basis{i_r}",
+                                  np.concatenate([m for _, _, m in items], axis=1), dtype, None)
+            self.by_input.append((i_r, [(i_p, X) for i_p, X, _ in items]))
         self.outs = []    # (i_s, buffer name of θ's index (b, Σ c·a·k))
         flops2 = 0
         for i_s in sorted(pieces):
@@ -101,27 +147,90 @@ class TwoStageContraction(MasteredBuffers):
         """Sizes of T's row blocks, one per hidden type (copies × size), in type-major order."""
         return [c * p for _, c, p in self.h_spans]
 
-    def forward(self, T, theta: torch.Tensor) -> torch.Tensor:
-        """T (N, H, in), type-major in both axes — or the list of its row blocks, one per
-        hidden type (:meth:`row_block_sizes`) — and θ (dim,) → (N, rep_out.size)."""
+    def stage1(self, T) -> list[torch.Tensor]:
+        """Stage 1 on T: one Y (n, c, a, X) per input pair (:attr:`pairs` order), X the pair's
+        columns (k, s) per output type. T is (N, H, in) type-major, or its row blocks."""
         if isinstance(T, torch.Tensor):
             # split, not slices: a split's backward is one cat, a slice's a full-size zero fill
             T = T.split(self.row_block_sizes(), dim=1)
         n = T[0].shape[0]
-        pieces: dict[int, list] = {i_s: [] for i_s, _ in self.outs}
         blocks = [b.split([c * p for _, c, p in self.in_spans], dim=2) for b in T]
-        for i_p, i_r, name, outs in self.pairs:
+        Ys = []
+        for i_p, i_r, name, _ in self.pairs:
             _, c, p = self.h_spans[i_p]
             _, a, r = self.in_spans[i_r]
             X = blocks[i_p][i_r].reshape(n, c, p, a, r)
             X = X.transpose(2, 3).reshape(n * c * a, p * r)
-            Y = (X @ getattr(self, name)).view(n, c * a, -1)
+            Ys.append((X @ getattr(self, name)).view(n, c, a, -1))
+        return Ys
+
+    # -- the source-side path: no T ------------------------------------------------------------
+    def gathered_size(self) -> int:
+        """Numbers per edge that :meth:`stage1_gathered` gathers (Σ over pairs |P|·a·X)."""
+        return sum(self.h_spans[i_p][2] * self.in_spans[i_r][1] * getattr(self, name).shape[1]
+                   for i_p, i_r, name, _ in self.pairs)
+
+    def source_tables(self, f: torch.Tensor) -> list[torch.Tensor | None]:
+        """Per hidden type P, F_P (N, |P|, Σ_R a·X) with F_P[j, p, (a, x)] =
+        Σ_r f_j[a, r] B_PR[(p, r), x]: stage 1's basis applied to the source features once per
+        node (f (N, in) type-major). None for a hidden type no pair uses."""
+        n = f.shape[0]
+        parts: list[list[torch.Tensor]] = [[] for _ in self.h_spans]
+        for i_r, items in self.by_input:
+            s_in, a, r = self.in_spans[i_r]
+            # one GEMM per input type for every hidden type paired with it
+            Fq = f[:, s_in:s_in + a * r].reshape(n * a, r) @ getattr(self, f"source_basis{i_r}")
+            sizes = [self.h_spans[i_p][2] * X for i_p, X in items]
+            for (i_p, X), F in zip(items, Fq.split(sizes, dim=1) if len(items) > 1 else (Fq,)):
+                p = self.h_spans[i_p][2]
+                parts[i_p].append(F.reshape(n, a, p, X).transpose(1, 2).reshape(n, p, a * X))
+        return [None if not ps else ps[0] if len(ps) == 1 else torch.cat(ps, dim=2)
+                for ps in parts]
+
+    def stage1_gathered(self, hp: torch.Tensor, tables, sp: torch.Tensor) -> list[torch.Tensor]:
+        """Stage 1 without T, for small degrees: hp (n, w, H) type-major hidden features of each
+        target's w (padded) in-edges, ``tables`` from :meth:`source_tables` (rows: nodes, the
+        last one may be the zero row padding points at), sp (n, w) their source rows. Per hidden
+        type one batched product over the targets,
+
+            U_P[i, c, (a, x)] = Σ_{e ∈ in(i), p} h_e[c, p] F_P[src(e), p, (a, x)],
+
+        whose column blocks are the Y of :meth:`stage1` (same values, T never formed)."""
+        n, w, _ = hp.shape
+        idx = sp.reshape(-1)
+        # split, not slices, wherever the pieces cover the tensor: a split's backward is one
+        # cat, each slice's a full-size zero fill
+        hb = hp.split(self.row_block_sizes(), dim=2)
+        widths: list[list[int]] = [[] for _ in self.h_spans]
+        for i_p, i_r, name, _ in self.pairs:
+            widths[i_p].append(self.in_spans[i_r][1] * getattr(self, name).shape[1])
+        pieces = []
+        for (_, c, p), F, x, ws in zip(self.h_spans, tables, hb, widths):
+            if F is None:
+                pieces.append(None)
+                continue
+            lhs = x.reshape(n, w, c, p).transpose(1, 2).reshape(n, c, w * p)
+            # gathered as rows of a 2-d table: index_select's fast path (3-d is ~5× slower)
+            rhs = F.reshape(F.shape[0], -1).index_select(0, idx).view(n, w * p, F.shape[2])
+            U = bmm(lhs, rhs)  # (n, c, Σ_R a·X)
+            pieces.append(iter(U.split(ws, dim=2) if len(ws) > 1 else (U,)))
+        Ys = []
+        for i_p, i_r, _, _ in self.pairs:
+            Ys.append(next(pieces[i_p]).unflatten(2, (self.in_spans[i_r][1], -1)))
+        return Ys
+
+    # -- stage 2 ---------------------------------------------------------------------------------
+    def stage2(self, Ys: list[torch.Tensor], theta: torch.Tensor) -> torch.Tensor:
+        """out (n, rep_out.size) from the pairs' Y (n, c, a, X) and θ (dim,)."""
+        n = Ys[0].shape[0]
+        pieces: dict[int, list] = {i_s: [] for i_s, _ in self.outs}
+        for (_, _, _, outs), Y in zip(self.pairs, Ys):
             sizes = [k * self.out_spans[i_s][2] for i_s, _, k, _ in outs]
-            for (i_s, _, k, _), Ys in zip(outs, Y.split(sizes, dim=2)):
+            for (i_s, _, k, _), Yk in zip(outs, Y.split(sizes, dim=3) if len(outs) > 1 else (Y,)):
                 s = self.out_spans[i_s][2]
-                # (n, c·a, k, s) → (n, s, c·a·k)
-                pieces[i_s].append(Ys.reshape(n, c * a, k, s).permute(0, 3, 1, 2)
-                                   .reshape(n, s, c * a * k))
+                # (n, c, a, k, s) → (n, s, c·a·k): one copy per piece
+                Z = Yk.unflatten(3, (k, s)).permute(0, 4, 1, 2, 3)
+                pieces[i_s].append(Z.reshape(n, s, -1))
         parts = []
         for i_s, name in self.outs:
             _, b, s = self.out_spans[i_s]
@@ -139,3 +248,8 @@ class TwoStageContraction(MasteredBuffers):
             parts = full
         out = parts[0] if len(parts) == 1 else torch.cat(parts, dim=1)
         return out.index_select(1, self.inv_out) if self.permute_out else out
+
+    def forward(self, T, theta: torch.Tensor) -> torch.Tensor:
+        """T (N, H, in), type-major in both axes — or the list of its row blocks, one per
+        hidden type (:meth:`row_block_sizes`) — and θ (dim,) → (N, rep_out.size)."""
+        return self.stage2(self.stage1(T), theta)

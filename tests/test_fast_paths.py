@@ -184,6 +184,7 @@ def test_point_conv_paths_match_explicit_kernels_on_irregular_graphs(two_stage):
     conv = PointConv(G, rep, rep, cutoff=1.0, self_interaction=False, bias=False,
                      dtype=torch.float64)
     conv.kernel.bilinear.two_stage = two_stage
+    conv.kernel.bilinear.min_two_stage_nodes = 0  # even on 50 points
     gen = torch.Generator().manual_seed(0)
     pos = torch.rand(50, 3, generator=gen, dtype=torch.float64) * 2
     pos[0] = 50.0  # isolated

@@ -23,7 +23,7 @@ Protocols (:data:`PROTOCOLS`; every model gets the same one):
 
 * ``paper`` — EGNN's: 3,000 training trajectories, 1,000 epochs, batch 100, Adam lr 5e-4,
   weight decay 1e-12, constant rate, validation every 5 epochs.
-* ``default`` — a CPU budget: the same 3,000/2,000/2,000 data, 60 epochs (1,800 steps) at
+* ``default`` — a CPU budget: the same 3,000/2,000/2,000 data, 40 epochs (1,200 steps) at
   batch 100, Adam lr 1e-3 with cosine decay, weight decay 1e-12, validation every 2 epochs.
 * ``smoke`` — seconds, for tests: 64/32/32 freshly simulated trajectories, 2 epochs at batch 16.
 
@@ -236,7 +236,7 @@ class Protocol:
 
 PROTOCOLS = {
     "paper": Protocol("paper", 3000, 1000, 100, 5e-4, 1e-12, None, 5),
-    "default": Protocol("default", 3000, 60, 100, 1e-3, 1e-12, "cosine", 2),
+    "default": Protocol("default", 3000, 40, 100, 1e-3, 1e-12, "cosine", 2),
     "smoke": Protocol("smoke", 64, 2, 16, 1e-3, 1e-12, "cosine", 1, n_valid=32, n_test=32,
                       simulated_small=True),
 }

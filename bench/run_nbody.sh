@@ -23,12 +23,19 @@ case "${1:-default}" in
     done ;;
   screen3)  # after screen2: width
     run --model groupkit --epochs 20 --options '{"width": 16}' --results bench/results/nbody_screen.jsonl ;;
-  default)  # the trained groupkit models (and EGNN's seed 0) are kept, < 1 MB each
+  default)  # groupkit and EGNN first, the GNN last; the trained groupkit models (and EGNN's
+    # seed 0) are kept, < 1 MB each. ${SKIP:-} lists finished runs to skip, e.g. "groupkit0"
     C=bench/results/checkpoints
     for seed in 0 1 2; do
-      run --model groupkit --seed $seed --save $C/nbody_groupkit_seed$seed.pt
-      if [ $seed = 0 ]; then run --model egnn --seed 0 --save $C/nbody_egnn_seed0.pt
-      else run --model egnn --seed $seed; fi
+      for model in groupkit egnn; do
+        case " ${SKIP:-} " in *" $model$seed "*) continue ;; esac
+        save=()
+        if [ $model = groupkit ] || [ $seed = 0 ]; then save=(--save $C/nbody_${model}_seed$seed.pt); fi
+        run --model $model --seed $seed "${save[@]}"
+      done
+    done
+    for seed in 0 1 2; do
+      case " ${SKIP:-} " in *" gnn$seed "*) continue ;; esac
       run --model gnn --seed $seed
     done ;;
   *) echo "usage: $0 {screen,screen2,screen3,default}"; exit 2 ;;

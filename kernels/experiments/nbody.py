@@ -165,7 +165,13 @@ class ImplicitDynamics(nn.Module):
 class GNNDynamics(nn.Module):
     """EGNN's "GNN" baseline: node input [x, v] as plain numbers, edge input (q_i q_j,
     |x_i − x_j|²); a :class:`~kernels.baselines.GNN` predicts a displacement added to the
-    positions. Not equivariant. ``forward(pos, vel, charges, edge_index)`` → (N, 3)."""
+    positions. Not equivariant. ``forward(pos, vel, charges, edge_index)`` → (N, 3).
+
+    >>> from kernels.data.graphs import full_graph
+    >>> GNNDynamics(hidden=8, layers=1)(torch.randn(5, 3), torch.randn(5, 3), torch.ones(5),
+    ...                                  full_graph([5])).shape
+    torch.Size([5, 3])
+    """
 
     def __init__(self, *, hidden: int = 64, layers: int = 4):
         super().__init__()
@@ -219,7 +225,12 @@ def count_params(model: nn.Module) -> int:
 # -- protocols --------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Protocol:
-    """A training budget: data sizes, epochs, batch, optimiser settings, evaluation cadence."""
+    """A training budget: data sizes, epochs, batch, optimiser settings, evaluation cadence.
+
+    >>> p = PROTOCOLS["paper"]
+    >>> p.n_train, p.epochs, p.batch_size, p.lr
+    (3000, 1000, 100, 0.0005)
+    """
 
     name: str
     n_train: int
@@ -267,7 +278,17 @@ def _forward(model, batch):
 @torch.no_grad()
 def evaluate(model: nn.Module, split, *, batch_size: int = 500) -> float:
     """MSE of the predicted positions over a split (mean over trajectories, particles and
-    coordinates)."""
+    coordinates).
+
+    >>> import numpy as np
+    >>> loc = np.zeros((2, 41, 5, 3)); loc[:, 40] = 0.1        # every particle moves by 0.1
+    >>> split = nbody_data.NBodySplit(loc, np.zeros_like(loc), np.ones((2, 5)))
+    >>> class Still(nn.Module):
+    ...     def forward(self, pos, vel, charges, edge_index):
+    ...         return pos
+    >>> round(evaluate(Still(), split), 6)                       # predicting no motion
+    0.01
+    """
     model.eval()
     ds = GraphDataset.from_nbody(split)
     collate = ds.collate()
@@ -303,7 +324,16 @@ def train(name: str, protocol: Protocol, splits: dict, *, seed: int = 0, out=Non
 
 def save_trained(path, model: nn.Module, name: str, options: dict | None = None, **info):
     """A small file holding the model's name, build options and parameters (no optimiser
-    state): :func:`load_trained` rebuilds it."""
+    state): :func:`load_trained` rebuilds it.
+
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "gnn.pt"
+    >>> model = build_model("gnn", hidden=8, layers=1)
+    >>> save_trained(path, model, "gnn", {"hidden": 8, "layers": 1})
+    >>> back = load_trained(path)
+    >>> all(torch.equal(a, b) for a, b in zip(model.parameters(), back.parameters()))
+    True
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().clone() for k, v in model.state_dict().items()}
@@ -312,7 +342,7 @@ def save_trained(path, model: nn.Module, name: str, options: dict | None = None,
 
 
 def load_trained(path) -> nn.Module:
-    """The model saved by :func:`save_trained` (in eval mode)."""
+    """The model saved by :func:`save_trained` (in eval mode); see its example."""
     blob = torch.load(path, map_location="cpu", weights_only=True)
     model = build_model(blob["model"], **blob["options"])
     model.load_state_dict(blob["state_dict"])

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# The N-body experiment runs recorded in bench/results/: screening of the groupkit model's
+# settings on the VALIDATION set (nbody_screen.jsonl), then the default protocol, 3 seeds per
+# model, side by side (experiments.jsonl), one thread each, through the machine-wide lock.
+#   bash bench/run_nbody.sh screen     # ~6 min on a quiet 2-core machine
+#   bash bench/run_nbody.sh default    # ~20 min
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PY:-python}
+export OMP_NUM_THREADS=1
+run() { flock /tmp/heavy.lock "$PY" -m kernels.experiments nbody "$@"; }
+case "${1:-default}" in
+  screen)
+    S=bench/results/nbody_screen.jsonl
+    run --model egnn --epochs 20 --results $S
+    for opts in '{"length_scale": 2.0}' '{"length_scale": 4.0}' '{"length_scale": 8.0}'; do
+      run --model groupkit --epochs 20 --options "$opts" --results $S
+    done ;;
+  screen2)  # after screen: invariant edge features built from the velocities and node fields
+    S=bench/results/nbody_screen.jsonl
+    for opts in '{"velocity_invariants": true}' '{"node_scalars": true}'; do
+      run --model groupkit --epochs 20 --options "$opts" --results $S
+    done ;;
+  screen3)  # after screen2: width
+    run --model groupkit --epochs 20 --options '{"width": 16}' --results bench/results/nbody_screen.jsonl ;;
+  default)  # groupkit and EGNN first, the GNN last; the trained groupkit models (and EGNN's
+    # seed 0) are kept, < 1 MB each. ${SKIP:-} lists finished runs to skip, e.g. "groupkit0"
+    C=bench/results/checkpoints
+    for seed in 0 1 2; do
+      for model in groupkit egnn; do
+        case " ${SKIP:-} " in *" $model$seed "*) continue ;; esac
+        save=()
+        if [ $model = groupkit ] || [ $seed = 0 ]; then save=(--save $C/nbody_${model}_seed$seed.pt); fi
+        run --model $model --seed $seed "${save[@]}"
+      done
+    done
+    for seed in 0 1 2; do
+      case " ${SKIP:-} " in *" gnn$seed "*) continue ;; esac
+      run --model gnn --seed $seed
+    done ;;
+  *) echo "usage: $0 {screen,screen2,screen3,default}"; exit 2 ;;
+esac

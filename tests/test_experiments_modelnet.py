@@ -69,6 +69,34 @@ def test_smoke_run_appends_one_valid_record(tmp_path):
     assert rec["params"] > 0 and rec["train_seconds"] > 0
 
 
+def _write_resampled(root, g):
+    """A tiny folder in the modelnet40_normal_resampled format (2 classes, 16 points)."""
+    classes = ["airplane", "night_stand"]
+    (root / "modelnet40_shape_names.txt").write_text("\n".join(classes) + "\n")
+    for split, n in (("train", 3), ("test", 1)):
+        names = [f"{c}_{split}{i}" for c in classes for i in range(n)]
+        (root / f"modelnet40_{split}.txt").write_text("\n".join(names) + "\n")
+        for name in names:
+            (root / name.rsplit("_", 1)[0]).mkdir(exist_ok=True)
+            rows = g.standard_normal((16, 6))
+            (root / name.rsplit("_", 1)[0] / f"{name}.txt").write_text(
+                "\n".join(",".join(f"{v:.6f}" for v in r) for r in rows) + "\n")
+
+
+def test_paper_protocol_reads_a_modelnet40_folder(tmp_path):
+    root = tmp_path / "modelnet40_normal_resampled"
+    root.mkdir()
+    _write_resampled(root, np.random.default_rng(0))
+    path = tmp_path / "runs.jsonl"
+    with pytest.raises(SystemExit, match="fewer than the 1024 requested"):  # names the file
+        modelnet.main(["--protocol", "paper", "--data-dir", str(root), "--no-record"])
+    assert modelnet.main(["--protocol", "paper", "--data-dir", str(root), "--epochs", "1",
+                          "--points", "16",
+                          "--group", "M", "--kernel", "standard", "--results", str(path)]) == 0
+    (rec,) = read_runs(path)
+    assert rec["protocol"] == "paper" and rec["n_classes"] == 2 and rec["n_train"] == 5
+
+
 @pytest.mark.parametrize("kernel", ["implicit", "standard"])
 @pytest.mark.parametrize("group", [g for g in GROUPS if g != "none"])
 def test_trained_model_logits_are_invariant_under_its_group(group, kernel, tmpdir_module):
@@ -158,6 +186,7 @@ def test_steerable_basis_kernel_is_equivariant(group):
     (["--protocol", "paper", "--data-dir", "/nonexistent/modelnet"], "not a directory"),
     (["--data-dir", "/tmp"], "only with --protocol paper"),
     (["--epochs", "0"], "must be ≥ 1"),
+    (["--points", "-3"], "must be ≥ 1"),
 ])
 def test_bad_options_exit_with_a_clear_message(argv, message, capsys):
     with pytest.raises(SystemExit) as e:

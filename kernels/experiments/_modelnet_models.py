@@ -208,6 +208,10 @@ class ModelNetClassifier(nn.Module):
     G-invariant for every G (tested on trained models).
     ``forward(batch)`` with a :class:`~groupkit.train.GraphBatch` (pos, x = normals, batch,
     edge_index) → logits (B, n_classes).
+
+    >>> m = ModelNetClassifier(make_group("M"), 5, kernel="standard", layers=2, width=1)
+    >>> m.readout.mlp[-1].out_features, type(m.convs[0].kernel).__name__
+    (5, 'SteerableBasisKernel')
     """
 
     def __init__(self, G: Group, n_classes: int, *, kernel: str = "implicit", layers: int = 3,

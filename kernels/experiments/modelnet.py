@@ -44,6 +44,7 @@ seed, metric "test_acc" (percent), value, train_seconds, params, and the extra t
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import functools
 import math
 import sys
@@ -64,7 +65,11 @@ __all__ = ["main", "build_model", "PROTOCOLS", "Protocol", "load_data", "evaluat
 
 @dataclass(frozen=True)
 class Protocol:
-    """A data set and training budget."""
+    """A data set and training budget (see the module docstring).
+
+    >>> PROTOCOLS["default"].n_points, PROTOCOLS["default"].epochs
+    (128, 10)
+    """
 
     name: str
     n_classes: int | None  # None: all classes of the data
@@ -100,7 +105,13 @@ def _dataset(points, normals, labels):
 
 def load_data(protocol: Protocol, *, seed: int, data_dir=None):
     """(train, val, test, classes): train/val/test as (points (S, P, 3), normals (S, P, 3),
-    labels (S,)) arrays in canonical orientation."""
+    labels (S,)) arrays in canonical orientation (the stand-in needs trimesh).
+
+    >>> import pytest; _ = pytest.importorskip("trimesh")
+    >>> train, val, test, classes = load_data(PROTOCOLS["smoke"], seed=0)
+    >>> train[0].shape, len(classes)
+    ((12, 48, 3), 4)
+    """
     from kernels.data.modelnet import synthetic_shapes
 
     if protocol.name == "paper":
@@ -108,7 +119,7 @@ def load_data(protocol: Protocol, *, seed: int, data_dir=None):
         # validation: a fixed 10% of the training shapes (ModelNet-40 has no validation split)
         g = np.random.default_rng(seed)
         idx = g.permutation(len(train[2]))
-        n_val = len(idx) // 10
+        n_val = max(1, len(idx) // 10)
         val = tuple(a[idx[:n_val]] for a in train[:3])
         train = tuple(a[idx[n_val:]] for a in train[:3])
         return train, val, test[:3], test[3]
@@ -202,7 +213,14 @@ def _loader(ds, batch_size, k):
 
 @torch.no_grad()
 def evaluate(model, points, normals, labels, *, k: int, batch_size: int = 32) -> float:
-    """Accuracy (%) of ``model`` on the clouds (no transformation applied here)."""
+    """Accuracy (%) of ``model`` on the clouds (no transformation applied here); the k-NN
+    graph (``k``) is built per batch.
+
+    >>> pts = np.random.default_rng(0).standard_normal((2, 20, 3))
+    >>> m = build_model("SO3", "implicit", 3, width=1, layers=2, n_radial=2)
+    >>> 0 <= evaluate(m, pts, pts, np.array([0, 1]), k=4) <= 100
+    True
+    """
     model.eval()
     loader = _loader(_dataset(points, normals, labels), batch_size, k)
     correct = 0
@@ -224,6 +242,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--protocol", choices=tuple(PROTOCOLS), default="default")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--epochs", type=int, default=None, help="override the protocol's epochs")
+    p.add_argument("--points", type=int, default=None,
+                   help="override the protocol's points per shape")
     p.add_argument("--data-dir", default=None, help="ModelNet-40 folder (--protocol paper)")
     p.add_argument("--results", default=None,
                    help="JSON-lines file the run is appended to (default "
@@ -236,8 +256,9 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
-    if args.epochs is not None and args.epochs < 1:
-        raise SystemExit("modelnet: --epochs must be ≥ 1.")
+    for opt, v in (("--epochs", args.epochs), ("--points", args.points)):
+        if v is not None and v < 1:
+            raise SystemExit(f"modelnet: {opt} must be ≥ 1.")
     if args.standard == "e3nn" and args.kernel != "standard":
         raise SystemExit("modelnet: --standard e3nn goes with --kernel standard.")
     if args.standard == "e3nn" and args.group not in ("SO3", "O3"):
@@ -246,6 +267,8 @@ def main(argv=None) -> int:
     if args.data_dir is not None and args.protocol != "paper":
         raise SystemExit("modelnet: --data-dir is read only with --protocol paper.")
     proto = PROTOCOLS[args.protocol]
+    if args.points is not None:
+        proto = dataclasses.replace(proto, n_points=args.points)
     if args.protocol != "paper":
         try:
             import trimesh  # noqa: F401
@@ -256,7 +279,12 @@ def main(argv=None) -> int:
     from groupkit.train import fit
     from kernels.records import record_run
 
-    train, val, test, classes = load_data(proto, seed=args.seed, data_dir=args.data_dir)
+    from kernels.data import DataFormatError
+
+    try:
+        train, val, test, classes = load_data(proto, seed=args.seed, data_dir=args.data_dir)
+    except (DataFormatError, FileNotFoundError) as e:  # names the file and line
+        raise SystemExit(f"modelnet: {e}") from None
     g = np.random.default_rng([args.seed, 99])
     val_g = _transform(val[0], val[1], group_elements(args.group, len(val[2]), rng=g))
     tests = {"G": group_elements(args.group, len(test[2]), rng=g),

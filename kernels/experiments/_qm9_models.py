@@ -76,7 +76,13 @@ def _n_edge_features(kind: str) -> int:
 class QM9Model(nn.Module):
     """A network ``net(batch) → (B,)`` (normalised) with the target's mean and std as buffers:
     ``forward(batch)`` → predictions in the target's units; ``normalised(batch)`` → the
-    network's own output (what training fits to (y − mean)/std)."""
+    network's own output (what training fits to (y − mean)/std).
+
+    >>> class Zero(nn.Module):
+    ...     def forward(self, batch): return torch.zeros(2)
+    >>> QM9Model(Zero(), y_mean=-6500.0, y_std=600.0)(None).tolist()
+    [-6500.0, -6500.0]
+    """
 
     def __init__(self, net: nn.Module, *, y_mean: float = 0.0, y_std: float = 1.0):
         super().__init__()
@@ -105,6 +111,12 @@ class ImplicitQM9Net(nn.Module):
     x ← x + gate(PointConv(x)); kernels with envelope ``cutoff`` Å, kernel MLP of
     ``kernel_mult`` (its multiplicity per field type) and ``edge`` features; readout: the
     invariants of each atom's fields (QuadraticInvariants) through an MLP, summed per molecule.
+
+    >>> from kernels.data.graphs import GraphCollate
+    >>> net = ImplicitQM9Net(scalars=4, vectors=1, tensors=1, layers=1, kernel_mult=1)
+    >>> mol = (torch.randn(4, 3), torch.eye(5)[[1, 0, 0, 3]], torch.zeros(1))
+    >>> net(GraphCollate(("radius", 5.0))([mol, mol])).shape     # one value per molecule
+    torch.Size([2])
     """
 
     def __init__(self, *, group: str = "O(3)", scalars: int = 32, vectors: int = 8,

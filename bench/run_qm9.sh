@@ -19,8 +19,8 @@ case "${1:-main}" in
     edge=${EDGE:-$($PY -c "import json; r=[json.loads(l) for l in open('bench/results/qm9_screens.jsonl')]; print(min(r, key=lambda x: x['val_mae'])['edge'])")}
     flock /tmp/heavy.lock $Q --model groupkit --seed "$seed" --edge "$edge" \
       --save "bench/results/checkpoints/qm9_groupkit_seed$seed.pt"
-    flock /tmp/heavy.lock $Q --model egnn --seed "$seed"
-    flock /tmp/heavy.lock $Q --model e3nn --seed "$seed" --edge "$edge" ;;
+    flock /tmp/heavy.lock $Q --model e3nn --seed "$seed" --edge "$edge"
+    flock /tmp/heavy.lock $Q --model egnn --seed "$seed" ;;
   more)    # a further seed of groupkit and EGNN only (e3nn's runs are 3x longer on this CPU)
     seed=${2:-1}
     edge=${EDGE:-bond+atom}

@@ -236,3 +236,14 @@ def test_load_model_rejects_other_files(tmp_path):
     torch.save({"weights": 1}, tmp_path / "x.pt")
     with pytest.raises(ValueError, match="not a QM9 model file"):
         qm9.load_model(tmp_path / "x.pt")
+
+
+@pytest.mark.parametrize("model", ["groupkit", "egnn"])
+def test_calibration_gives_unit_scale_outputs_at_the_start(model):
+    torch.manual_seed(0)
+    m = qm9.build_model(model, size="tiny")
+    batch = _batch(_molecules(seed=2, n=12))
+    m.calibrate(batch)
+    with torch.no_grad():
+        out = m.normalised(batch)
+    assert abs(float(out.mean())) < 1e-4 and float(out.std()) == pytest.approx(1.0, rel=1e-4)

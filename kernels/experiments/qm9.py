@@ -263,6 +263,9 @@ def run(args) -> dict:
     model = build_model(**build)
     params = sum(p.numel() for p in model.parameters())
     collate = _collate(args.model, args.cutoff)
+    # outputs of mean 0, std 1 at the start, for every model alike (QM9Model.calibrate)
+    model.calibrate(collate([sets["train"][i]
+                             for i in range(min(len(train), 4 * prot["batch_size"]))]))
     print(f"qm9 {args.target}: {args.model} ({model_group(args.model, args.group)}, "
           f"{params:,} parameters), protocol {protocol}: {len(train):,} train / "
           f"{len(valid):,} valid / {len(test):,} test, {prot['epochs']} epochs, batch "

@@ -247,3 +247,22 @@ def test_calibration_gives_unit_scale_outputs_at_the_start(model):
     with torch.no_grad():
         out = m.normalised(batch)
     assert abs(float(out.mean())) < 1e-4 and float(out.std()) == pytest.approx(1.0, rel=1e-4)
+
+
+@pytest.mark.parametrize("model", ["groupkit", "egnn"])
+def test_reported_validation_mae_is_what_training_selected_on(fixture_csv, tmp_path, model):
+    """The reported figure (model(batch) in meV) agrees with the trainer's own validation loss
+    (L1 on the normalised scale) times the target's std: prediction and training use one map."""
+    runs, saved = _smoke(fixture_csv, tmp_path, model)
+    m = qm9.load_model(saved)[0]
+    assert runs[0]["val_mae"] == pytest.approx(runs[0]["best_val_l1"] * float(m.y_std),
+                                               rel=1e-4)
+
+
+def test_prediction_is_the_denormalised_network_output():
+    torch.manual_seed(0)
+    m = qm9.build_model("gnn", size="tiny", y_mean=-6500.0, y_std=600.0)
+    batch = _batch(_molecules(seed=3, n=5))
+    m.calibrate(batch)
+    with torch.no_grad():
+        torch.testing.assert_close(m(batch), -6500.0 + 600.0 * m.normalised(batch))

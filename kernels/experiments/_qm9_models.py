@@ -115,7 +115,7 @@ class QM9Model(nn.Module):
         return self.out_scale * self.net(batch) + self.out_shift
 
     def forward(self, batch) -> torch.Tensor:
-        return self.y_mean + self.y_std * self.net(batch)
+        return self.y_mean + self.y_std * self.normalised(batch)
 
 
 def _num_graphs(batch) -> int:

@@ -56,6 +56,7 @@ sys.path.insert(0, str(ROOT))
 from groupkit import SO, Lorentz, Scalar, V  # noqa: E402
 from groupkit.testing import relative_error  # noqa: E402
 
+from bench._report import cpu_name  # noqa: E402
 from kernels import PointConv, harmonic, knn_graph, radius_graph  # noqa: E402
 
 N_POINTS, K_NN, MULT = 2000, 16, 8
@@ -279,13 +280,7 @@ def lorentz_setup(dtype):
 # -- report -------------------------------------------------------------------------------------
 
 def machine() -> str:
-    cpu = platform.processor() or "?"
-    try:
-        with open("/proc/cpuinfo") as fh:
-            cpu = next(line.split(":", 1)[1].strip() for line in fh
-                       if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
+    cpu = cpu_name()
     return (f"{cpu}; {os.cpu_count()} logical CPUs; Python {platform.python_version()}; "
             f"torch {torch.__version__}; threads {torch.get_num_threads()}")
 

@@ -29,17 +29,12 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench._report import cpu_name  # noqa: E402
 from kernels import knn_graph, radius_graph  # noqa: E402
 
 
 def machine() -> str:
-    cpu = platform.processor() or "?"
-    try:
-        with open("/proc/cpuinfo") as fh:
-            cpu = next(line.split(":", 1)[1].strip() for line in fh
-                       if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
+    cpu = cpu_name()
     import scipy
 
     return (f"{cpu}; {os.cpu_count()} logical CPUs; Python {platform.python_version()}; "

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import json
 import os
 import platform
 import shlex
@@ -45,6 +44,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench._report import conditions, write_json  # noqa: E402
 
 LOADS = {
     "python": "while True: pass",
@@ -105,16 +106,6 @@ def build_models(args, baseline=None) -> dict:
         models["baseline, bilinear off"] = emlp(*baseline, False)
         models["baseline, bilinear on"] = emlp(*baseline, True)
     return models, widths
-
-
-def conditions() -> str:
-    """A plain statement of how quiet the machine was (load average against CPU count)."""
-    load, cpus = os.getloadavg()[0], os.cpu_count() or 1
-    if load > 0.5 * cpus:
-        return (f"shared machine: load average {load:.1f} on {cpus} CPUs while measuring; "
-                "absolute times are inflated and conditions with extra load are contaminated "
-                "by other processes; only ratios measured side by side are meaningful")
-    return f"quiet machine: load average {load:.1f} on {cpus} CPUs"
 
 
 def main(argv=None) -> dict:
@@ -206,9 +197,7 @@ def main(argv=None) -> dict:
             print(f"slowdown {c} / quiet 1t: " + ", ".join(
                 f"{n} {v:.2f}×" for n, v in slow[c].items()))
         res["slowdown_vs_1t"] = slow
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(res, indent=1))
+    write_json(args.json, res)
     return res
 
 

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import json
 import os
 import platform
 import shlex
@@ -52,6 +51,7 @@ sys.path.insert(0, str(ROOT))
 from groupkit import O, SO, Scalar, V  # noqa: E402
 from groupkit.nn import EquivariantLinear, GatedNonlinearity, gated  # noqa: E402
 
+from bench._report import conditions, write_json  # noqa: E402
 from kernels import PointConv, harmonic  # noqa: E402
 from kernels.baselines import EGNNDynamics  # noqa: E402
 from kernels.data.graphs import full_graph  # noqa: E402
@@ -174,15 +174,6 @@ def parse_options(text: str) -> dict:
     return out
 
 
-def conditions() -> str:
-    """A plain statement of how quiet the machine was (load average against CPU count)."""
-    load, cpus = os.getloadavg()[0], os.cpu_count() or 1
-    if load > 0.5 * cpus:
-        return (f"shared machine: load average {load:.1f} on {cpus} CPUs while measuring; "
-                "absolute times are inflated; only ratios measured side by side are meaningful")
-    return f"quiet machine: load average {load:.1f} on {cpus} CPUs"
-
-
 def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--repeats", type=int, default=20)
@@ -265,9 +256,7 @@ def main(argv=None) -> dict:
     for n in models:
         print(f"  {n:<58} {med[n] * 1e3:7.1f} ms  {res['parameters'][n]:>7} parameters  "
               f"×{med[n] / med[egnn_name]:.2f} of EGNN")
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(res, indent=1))
+    write_json(args.json, res)
     return res
 
 

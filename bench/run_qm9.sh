@@ -3,6 +3,7 @@
 # machine-wide heavy-job lock. Usage: bench/run_qm9.sh screen | main [seed] | more [seed]
 # Needs the qm9pack wheel (pip install 'groupkit[qm9]') and e3nn (the bench extra).
 set -euo pipefail
+cd "$(dirname "$0")/.."
 export OMP_NUM_THREADS=1
 PY=${PY:-python}
 Q="$PY -m kernels.experiments qm9"

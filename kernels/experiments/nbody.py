@@ -44,7 +44,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from groupkit import O, SO, Scalar, V
+from groupkit import O, SO, Scalar, V, direct_sum
 from groupkit.nn import EquivariantLinear, GatedNonlinearity, gated
 from groupkit.train import fit
 
@@ -112,14 +112,10 @@ class ImplicitDynamics(nn.Module):
         parts = [2 * width * Scalar, width * vec]
         if feature_degree == 2:
             parts.append(width * harmonic(vec, 2))
-        rep = parts[0]
-        for p in parts[1:]:
-            rep = rep + p
+        rep = direct_sum(*parts)
         kparts = [2 * kernel_width * Scalar, kernel_width * vec]
         kparts += [kernel_width * harmonic(vec, d) for d in range(2, degree + 1)]
-        khidden = kparts[0]
-        for p in kparts[1:]:
-            khidden = khidden + p
+        khidden = direct_sum(*kparts)
         self.edge_distance, self.velocity_invariants = edge_distance, velocity_invariants
         self.n_scalars = 2 * width if node_scalars else 0
         edge_features = (2 if edge_distance else 1) + (3 if velocity_invariants else 0) \
@@ -406,7 +402,6 @@ def main(argv=None) -> int:
         suffix.append("opts")
     if suffix:
         protocol = replace(protocol, name="-".join([protocol.name] + suffix))
-    torch.set_num_threads(torch.get_num_threads())
     splits = load_splits(protocol, args.data_dir)
     model, mse, seconds, result = train(args.model, protocol, splits, seed=args.seed,
                                         out=args.out, progress=args.progress,
@@ -414,7 +409,7 @@ def main(argv=None) -> int:
     params = count_params(model)
     group = options.get("group", GROUPS[args.model]) if args.model == "groupkit" \
         else GROUPS[args.model]
-    rec = record_run(args.results, task="nbody", target=None, model=args.model, group=group,
+    record_run(args.results, task="nbody", target=None, model=args.model, group=group,
                      protocol=protocol.name, seed=args.seed, metric="test_mse", value=mse,
                      train_seconds=round(seconds, 1), params=params, machine=machine_info(),
                      val_mse=result.best_loss, best_step=result.best_step,
@@ -431,7 +426,7 @@ def main(argv=None) -> int:
     print("published test MSE (EGNN's set, 1,000 epochs): " + ", ".join(
         f"{k} {v:.4f}" for k, v in PUBLISHED.items()))
     print(f"record appended to {args.results or default_path()}")
-    return 0 if rec else 1
+    return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -87,6 +87,9 @@ def _as_permutations(G: Group):
     """The generators as permutations of d points (or 2d, for signed permutations), or None."""
     from .groups import signed_permutation
 
+    pa = getattr(G, "perm_array", None)
+    if pa is not None:  # kept as permutations: never build the d × d matrices (S(2000))
+        return [[int(i) for i in p] for p in pa], G.d
     if not G.is_signed_permutation:
         return None
     d = G.d

@@ -123,7 +123,7 @@ def _warn_implicit_product(reps: Sequence[Rep], G) -> None:
     seen: dict[int, tuple] = {}
     for g in groups:
         for f in g.factors:
-            if f.is_finite:  # finite factors beside a Lie group are deliberate products
+            if f.is_discrete:  # discrete factors beside a Lie group are deliberate products
                 continue
             other, owner = seen.get(f.d, (None, None))
             if other is not None and other != f and owner != g and _same_algebra(other, f):

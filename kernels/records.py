@@ -7,7 +7,9 @@ Every finished training run appends one line to ``bench/results/experiments.json
 ``seed``, ``metric`` ("test_mse", "test_mae_mev", "test_acc"), ``value``, ``train_seconds``,
 ``params`` and ``machine`` (:func:`machine_info`), plus a UTC time stamp and any extra fields
 given. Only runs actually made belong in the file. :func:`results_table` groups the runs by
-(task, target, protocol, metric, model, group) and reports mean ± std over seeds.
+(task, target, protocol, metric, model, group) and reports mean ± std over seeds; a seed run
+again replaces its earlier record (the later line wins), so a re-run is never counted as an
+extra sample.
 
 >>> import tempfile, pathlib
 >>> path = pathlib.Path(tempfile.mkdtemp()) / "runs.jsonl"
@@ -119,12 +121,21 @@ def _fmt(x: float) -> str:
 
 def results_table(runs: list[dict], *, keys=_KEYS) -> str:
     """A markdown table: one row per (task, target, protocol, metric, model, group), with the
-    mean ± sample std of ``value`` over the runs (seeds), their count, the median training
-    time and the parameter count."""
-    groups: dict[tuple, list[dict]] = {}
+    mean ± sample std of ``value`` over the seeds, their count, the median training time and
+    the parameter count. Of several runs with the same seed only the last in ``runs`` counts.
+
+    >>> runs = [dict(task="qm9", target="homo", protocol="default", metric="test_mae_mev",
+    ...              model="egnn", group="E(3)", seed=s, value=v, train_seconds=9.0, params=7)
+    ...         for s, v in [(0, 300.0), (0, 280.0), (1, 290.0)]]   # seed 0 was run twice
+    >>> print(results_table(runs).splitlines()[-1])
+    | qm9 | homo | default | test_mae_mev | egnn | E(3) | 285 ± 7.071 | 2 | 9 | 7 |
+    """
+    groups: dict[tuple, dict] = {}
     for r in runs:
+        # keyed by seed inside each row, so that a later run of a seed replaces the earlier one
         groups.setdefault(tuple(str(r[k]) if r[k] is not None else "–" for k in keys),
-                          []).append(r)
+                          {})[r["seed"]] = r
+    groups = {key: list(by_seed.values()) for key, by_seed in groups.items()}
     head = list(keys) + ["mean ± std", "seeds", "train s", "params"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for key in sorted(groups):
@@ -134,7 +145,7 @@ def results_table(runs: list[dict], *, keys=_KEYS) -> str:
                                              if len(vals) > 1 else "")
         params = sorted({r["params"] for r in rs})
         lines.append("| " + " | ".join(list(key) + [
-            val, str(len({r["seed"] for r in rs})),
+            val, str(len(rs)),
             f"{statistics.median(r['train_seconds'] for r in rs):.0f}",
             "/".join(f"{p:,}" for p in params)]) + " |")
     return "\n".join(lines)

@@ -69,6 +69,16 @@ def test_smoke_run_appends_one_valid_record(tmp_path):
     assert rec["params"] > 0 and rec["train_seconds"] > 0
 
 
+@pytest.mark.parametrize("flags", [("--epochs", "2"), ("--points", "24")])
+def test_overridden_budget_is_not_recorded_as_the_protocol(tmp_path, flags):
+    pytest.importorskip("trimesh")
+    path = tmp_path / "runs.jsonl"
+    assert modelnet.main(SMOKE + ["--group", "SO2", "--kernel", "standard", *flags,
+                                  "--results", str(path)]) == 0
+    (rec,) = read_runs(path)
+    assert rec["protocol"] == "smoke-custom"
+
+
 def _write_resampled(root, g):
     """A tiny folder in the modelnet40_normal_resampled format (2 classes, 16 points)."""
     classes = ["airplane", "night_stand"]
@@ -94,7 +104,7 @@ def test_paper_protocol_reads_a_modelnet40_folder(tmp_path):
                           "--points", "16",
                           "--group", "M", "--kernel", "standard", "--results", str(path)]) == 0
     (rec,) = read_runs(path)
-    assert rec["protocol"] == "paper" and rec["n_classes"] == 2 and rec["n_train"] == 5
+    assert rec["protocol"] == "paper-custom" and rec["n_classes"] == 2 and rec["n_train"] == 5
 
 
 @pytest.mark.parametrize("kernel", ["implicit", "standard"])

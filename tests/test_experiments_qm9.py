@@ -103,6 +103,13 @@ def test_overridden_budget_is_not_recorded_as_the_protocol(fixture_csv, tmp_path
     assert runs[0]["protocol"] == "smoke-custom" and runs[0]["n_train"] == 16
 
 
+@pytest.mark.parametrize("flags", [("--edge", "bond"), ("--cutoff", "4.0")])
+def test_changed_kernel_settings_are_not_recorded_as_the_protocol(fixture_csv, tmp_path,
+                                                                   flags):
+    runs, _ = _smoke(fixture_csv, tmp_path, "groupkit", *flags)
+    assert runs[0]["protocol"] == "smoke-custom"
+
+
 def test_normalisation_uses_training_targets_only(fixture_csv, tmp_path):
     from kernels.data.qm9 import read_qm9_csv
 

@@ -114,7 +114,7 @@ def load_data(protocol: Protocol, *, seed: int, data_dir=None):
     """
     from kernels.data.modelnet import synthetic_shapes
 
-    if protocol.name == "paper":
+    if protocol.name.split("-")[0] == "paper":  # "paper" or "paper-custom"
         train, test = _read_modelnet(data_dir, protocol.n_points)
         # validation: a fixed 10% of the training shapes (ModelNet-40 has no validation split)
         g = np.random.default_rng(seed)
@@ -267,15 +267,20 @@ def main(argv=None) -> int:
     if args.data_dir is not None and args.protocol != "paper":
         raise SystemExit("modelnet: --data-dir is read only with --protocol paper.")
     proto = PROTOCOLS[args.protocol]
-    if args.points is not None:
+    if args.points is not None and args.points != proto.n_points:
         proto = dataclasses.replace(proto, n_points=args.points)
+    if args.epochs is not None and args.epochs != proto.epochs:
+        proto = dataclasses.replace(proto, epochs=args.epochs)
+    if proto != PROTOCOLS[args.protocol]:
+        # a run whose budget differs from its protocol's is recorded as such, never as it
+        proto = dataclasses.replace(proto, name=f"{proto.name}-custom")
     if args.protocol != "paper":
         try:
             import trimesh  # noqa: F401
         except ImportError:
             raise SystemExit("modelnet: the stand-in data need trimesh: pip install trimesh "
                              "(or pip install 'groupkit[modelnet]').") from None
-    epochs = args.epochs or proto.epochs
+    epochs = proto.epochs
     from groupkit.train import fit
     from kernels.records import record_run
 

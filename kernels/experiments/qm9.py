@@ -73,6 +73,9 @@ SIZES = {
               "egnn": dict(hidden=128, layers=7), "gnn": dict(hidden=128, layers=7)},
 }
 
+#: the kernels' edge features and radius (Å) of the recorded protocols; others make a "-custom" run
+DEFAULT_EDGE, DEFAULT_CUTOFF = "bond+atom", 5.0
+
 #: published test MAE (meV) on EGNN's split, full protocol — printed beside our figures
 PUBLISHED = {"homo": {"EGNN (Satorras et al. 2021)": 29, "SEGNN (Brandstetter et al. 2022)": 24,
                       "PaiNN": 27, "DimeNet++": 24, "SchNet": 41,
@@ -246,8 +249,11 @@ def run(args) -> dict:
     for k in ("n_train", "n_valid", "n_test", "epochs", "batch_size", "lr", "size"):
         if getattr(args, k, None) is not None:
             prot[k] = getattr(args, k)
-    # a run whose budget differs from its protocol's is recorded as such, never as the protocol
-    protocol = args.protocol if prot == PROTOCOLS[args.protocol] else f"{args.protocol}-custom"
+    # a run whose budget or kernel settings differ from its protocol's is recorded as such,
+    # never as the protocol
+    same = (prot == PROTOCOLS[args.protocol] and args.edge == DEFAULT_EDGE
+            and args.cutoff == DEFAULT_CUTOFF)
+    protocol = args.protocol if same else f"{args.protocol}-custom"
     device = torch.device(args.device) if args.device else (
         torch.device("cuda") if torch.cuda.is_available() else torch.device("cpu"))
     splits = _splits(_read(args.data))
@@ -326,9 +332,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--size", choices=list(SIZES), help="model size (default: the protocol's)")
     p.add_argument("--group", choices=["O(3)", "SO(3)"], default="O(3)",
                    help="groupkit model's group")
-    p.add_argument("--edge", choices=list(EDGE_FEATURES), default="bond+atom",
+    p.add_argument("--edge", choices=list(EDGE_FEATURES), default=DEFAULT_EDGE,
                    help="invariant edge features of the groupkit and e3nn kernels")
-    p.add_argument("--cutoff", type=float, default=5.0, help="kernel radius, Å")
+    p.add_argument("--cutoff", type=float, default=DEFAULT_CUTOFF, help="kernel radius, Å")
     p.add_argument("--eval-every", type=int, help="validate every n steps (default: epoch)")
     p.add_argument("--results", default=None,
                    help="records file (default bench/results/experiments.jsonl)")

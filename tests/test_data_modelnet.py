@@ -78,6 +78,19 @@ def test_h5_reader_reads_shards_in_order(tmp_path):
     np.testing.assert_array_equal(pc.points[3:], b.astype(np.float32))
 
 
+def test_h5_reader_warns_when_only_some_shards_have_normals(tmp_path):
+    h5py = pytest.importorskip("h5py")
+    g = np.random.default_rng(2)
+    a, b = g.standard_normal((2, 8, 3)), g.standard_normal((2, 8, 3))
+    _write_h5(tmp_path, a, np.array([[0], [1]], np.uint8))
+    _write_h5(tmp_path, b, np.array([[1], [0]], np.uint8), "ply_data_train1.h5")
+    with h5py.File(tmp_path / "ply_data_train0.h5", "a") as f:
+        f["normal"] = a / np.linalg.norm(a, axis=-1, keepdims=True)
+    with pytest.warns(UserWarning, match="ply_data_train1.h5 have no 'normal'"):
+        pc = read_modelnet_h5(tmp_path, "train")
+    assert pc.normals is None and pc.points.shape == (4, 8, 3)
+
+
 @pytest.mark.parametrize("data, label, match", [
     (np.zeros((2, 16, 2)), np.zeros((2, 1)), "data"),
     (np.full((2, 16, 3), np.nan), np.zeros((2, 1)), "non-finite"),

@@ -23,6 +23,7 @@ and line; nothing is skipped silently.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -156,7 +157,13 @@ def read_modelnet_h5(root, split: str = "train") -> PointClouds:
         pts.append(data)
         lab.append(label)
         nrm.append(normal)
-    normals = None if any(n is None for n in nrm) else np.concatenate(nrm).astype(np.float64)
+    lacking = [p.name for p, n in zip(shards, nrm) if n is None]
+    if lacking and len(lacking) < len(shards):
+        # a cloud set either has normals for every shape or none; say which shards break that
+        warnings.warn(f"{root}: shards {', '.join(lacking)} have no 'normal' dataset, so the "
+                      f"normals of all {len(shards)} {split} shards are dropped; add the "
+                      f"normals to those shards to keep them.", stacklevel=2)
+    normals = None if lacking else np.concatenate(nrm).astype(np.float64)
     return PointClouds(np.concatenate(pts).astype(np.float64), normals,
                        np.concatenate(lab).astype(np.int64), tuple(classes))
 

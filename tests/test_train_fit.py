@@ -242,6 +242,8 @@ def test_resume_from_a_missing_path_is_an_error(tmp_path):
     (dict(steps=1, batch_size=0), "batch_size must be an integer"),
     (dict(steps=1, loss="hinge"), "loss must be a callable"),
     (dict(steps=1, optimizer="lbfgs"), "optimizer must be one of"),
+    (dict(steps=1, warmup=2, scheduler=lambda opt, total: torch.optim.lr_scheduler.StepLR(
+        opt, 1)), "warmup=2 applies to the built-in schedules only"),
 ])
 def test_bad_options_are_refused(kw, message):
     X, Y = _problem()

@@ -239,7 +239,7 @@ def fit(model: nn.Module, train_data, val_data=None, *, loss="mse", epochs: int 
     batch's mean loss), ``optimizer`` ("adam", "adamw", "sgd", an Optimizer or a callable
     params → Optimizer) with ``lr`` and ``weight_decay``, ``scheduler`` (None, "cosine" or a
     callable (optimizer, total_steps) → scheduler, stepped every step), ``warmup`` steps of
-    linear warm-up, ``clip`` (gradient-norm clipping).
+    linear warm-up (built-in schedules only), ``clip`` (gradient-norm clipping).
 
     Validation: every ``eval_every`` steps (default: every epoch) and at the end; the state
     with the lowest validation loss is kept and, with ``keep_best``, loaded into ``model`` at
@@ -279,6 +279,12 @@ def fit(model: nn.Module, train_data, val_data=None, *, loss="mse", epochs: int 
                            ("early_stopping", early_stopping, 1), ("warmup", warmup, 0)):
         if v is not None and (not isinstance(v, int) or isinstance(v, bool) or v < least):
             raise ValueError(f"{name} must be an integer ≥ {least}; got {v!r}.")
+    if callable(scheduler) and warmup:
+        # a user's scheduler owns the whole learning-rate curve; stacking a warm-up on it
+        # behind its back would change the curve they wrote
+        raise ValueError(f"warmup={warmup} applies to the built-in schedules only; put the "
+                         f"warm-up in your scheduler callable (e.g. with torch.optim."
+                         f"lr_scheduler.SequentialLR) or pass warmup=0.")
     loss_fn = _resolve_loss(loss)
     ctx = setup(device)
     ok = False

@@ -211,7 +211,7 @@ def _solve_cmd(args) -> None:
         E = equivariant_basis(rin, rout, exact=True)
         took = time.perf_counter() - t
         if args.latex:
-            print(basis_latex(E, rout.size, rin.size))
+            print(basis_latex(E, rout.size, rin.size, limit=args.limit))
             return
         print(f"Hom_{G}({rin}, {rout}): dimension {E.shape[1]} (exact, {took:.3f}s)")
         import sympy
@@ -231,6 +231,8 @@ def _solve_cmd(args) -> None:
         mats = [sympy.Matrix(np.round(Q[:, k].reshape(rout.size, rin.size).real, 4))
                 for k in range(min(Q.shape[1], args.limit))]
         body = r",\quad ".join(rf"W_{{{k + 1}}} = " + sympy.latex(m) for k, m in enumerate(mats))
+        if Q.shape[1] > args.limit:  # say that maps were left out, as the exact path does
+            body += rf",\ \ldots\ (\text{{{Q.shape[1]} maps}})"
         print(rf"$\dim \mathrm{{Hom}}_G({rep_latex(rin)}, {rep_latex(rout)}) = {b.dim}$")
         if body:
             print(f"${body}$")

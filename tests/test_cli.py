@@ -41,6 +41,13 @@ def test_solve_exact_latex(capsys):
                            r"\end{bmatrix}$")
 
 
+@pytest.mark.parametrize("exact", [["--exact"], []])
+def test_solve_latex_prints_at_most_limit_maps(capsys, exact):
+    code, out, _ = run(capsys, "solve", "SO(3)", "V**2", "V**2", *exact, "--latex",
+                       "--limit", "1")
+    assert code == 0 and "W_{1}" in out and "W_{2}" not in out and "(\\text{3 maps})" in out
+
+
 def test_solve_numeric_latex(capsys):
     code, out, _ = run(capsys, "solve", "O(1,3)", "V", "V", "--latex")
     assert code == 0 and r"\mathrm{Hom}_G" in out and "= 1$" in out

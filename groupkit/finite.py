@@ -444,6 +444,13 @@ def character(rep, g: np.ndarray | None = None):
     return Character(table, tuple(exact))
 
 
+def _same_table(a: CharacterTable, b: CharacterTable) -> bool:
+    # by value, not identity: a table rebuilt after the memo evicted it is the same table
+    # (same group, classes listed in the same order of the same enumeration)
+    return a is b or (a.group == b.group and a.exponent == b.exponent and
+                      [c.members for c in a.classes] == [c.members for c in b.classes])
+
+
 def inner(a: Character, b: Character):
     """⟨a, b⟩ = (1/|G|) Σ_g a(g) conj b(g), exact (a sympy Rational for characters).
 
@@ -454,7 +461,7 @@ def inner(a: Character, b: Character):
     """
     import sympy
 
-    if a.table is not b.table:
+    if not _same_table(a.table, b.table):
         raise ValueError("inner products need two characters of the same group.")
     t, e = a.table, a.table.exponent
     s = np.zeros(e, dtype=object)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -121,6 +122,17 @@ def test_decomposition_multiplicities_match_characters(case_id, rep):
         assert set(nu) == {{"real": 1, "complex": 0, "quaternionic": -1}[irrep.kind]}
         got += m * mult
     assert (got == want).all()
+
+
+def test_inner_product_accepts_an_equal_table_rebuilt_after_eviction():
+    chi = character(gk.V(gk.S(4)) ** 2)
+    rebuilt = dataclasses.replace(chi, table=dataclasses.replace(chi.table))
+    assert rebuilt.table is not chi.table and inner(chi, rebuilt) == 15  # Bell number B(4)
+
+
+def test_inner_product_refuses_characters_of_different_groups():
+    with pytest.raises(ValueError, match="same group"):
+        inner(character(gk.V(gk.S(4))), character(gk.V(A(4))))
 
 
 def test_inner_product_is_exact_and_matches_the_oracle():

@@ -85,6 +85,22 @@ def test_charged_nbody_splits_and_cache(tmp_path, monkeypatch):
     np.testing.assert_array_equal(again["test"].loc, s["test"].loc)
 
 
+def test_charged_nbody_writes_nothing_when_the_cache_is_off(tmp_path, monkeypatch):
+    monkeypatch.delenv("GROUPKIT_DATA_DIR", raising=False)
+    monkeypatch.setenv("GROUPKIT_CACHE_DIR", str(tmp_path))
+    monkeypatch.setenv("GROUPKIT_CACHE", "0")
+    s = charged_nbody(n_train=2, n_valid=1, n_test=1, pool_train=2, steps=4200)
+    assert len(s["train"]) == 2 and not list(tmp_path.rglob("*"))
+
+
+def test_charged_nbody_survives_an_unwritable_cache(tmp_path, monkeypatch):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    monkeypatch.setenv("GROUPKIT_DATA_DIR", str(blocker / "data"))  # mkdir must fail
+    s = charged_nbody(n_train=2, n_valid=1, n_test=1, pool_train=2, steps=4200)
+    assert len(s["test"]) == 1 and blocker.read_text() == "not a directory"
+
+
 def _splits():
     x0, v0, q = initial_conditions(3, rng=5)
     loc, vel = simulate_charged(x0, v0, q, steps=4200, sample_every=100)

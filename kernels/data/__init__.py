@@ -8,7 +8,8 @@
 * :mod:`kernels.data.graphs` — samples (positions, features, target) and their collation into
   graph batches.
 
-Generated data are cached under :func:`data_dir` (``$GROUPKIT_DATA_DIR`` overrides it).
+Generated data are cached under :func:`data_dir` (``$GROUPKIT_DATA_DIR`` overrides it;
+``GROUPKIT_CACHE=0`` turns the cache off, as for the basis cache).
 Malformed files raise :class:`DataFormatError`, naming the file and line.
 """
 

@@ -18,7 +18,10 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["DataFormatError", "data_dir", "save_arrays", "load_arrays", "params_digest"]
+from groupkit.cache import cache_dir
+
+__all__ = ["DataFormatError", "data_dir", "cache_file", "save_arrays", "load_arrays",
+           "params_digest"]
 
 log = logging.getLogger("kernels.data")
 
@@ -36,12 +39,24 @@ class DataFormatError(ValueError):
         self.path, self.line = path, line
 
 
-def data_dir() -> Path:
+def data_dir() -> Path | None:
     """Where generated data sets are cached: ``$GROUPKIT_DATA_DIR``, else ``data/`` under
-    ``$GROUPKIT_CACHE_DIR``, else under the user's cache directory (platformdirs)."""
+    ``$GROUPKIT_CACHE_DIR``, else under the user's cache directory (platformdirs); None when
+    ``GROUPKIT_CACHE=0`` turns groupkit's disk cache off (and no data directory is named).
+
+    >>> import os
+    >>> from unittest import mock
+    >>> env = {k: v for k, v in os.environ.items() if k != "GROUPKIT_DATA_DIR"}
+    >>> with mock.patch.dict(os.environ, {**env, "GROUPKIT_CACHE": "0"}, clear=True):
+    ...     print(data_dir())
+    None
+    """
     env = os.environ.get("GROUPKIT_DATA_DIR")
     if env:
         return Path(env).expanduser()
+    # the same on/off switch as groupkit's basis cache (one setting for every disk cache)
+    if cache_dir() is None:
+        return None
     env = os.environ.get("GROUPKIT_CACHE_DIR")
     if env:
         return Path(env).expanduser() / "data"
@@ -51,6 +66,19 @@ def data_dir() -> Path:
         return Path(platformdirs.user_cache_dir("groupkit")) / "data"
     except ImportError:  # pragma: no cover - platformdirs is a dependency
         return Path.home() / ".cache" / "groupkit" / "data"
+
+
+def cache_file(name: str) -> Path | None:
+    """``data_dir() / name``, or None when the data cache is off.
+
+    >>> import os
+    >>> from unittest import mock
+    >>> with mock.patch.dict(os.environ, GROUPKIT_DATA_DIR="/tmp/gk-data"):
+    ...     print(cache_file("nbody.npz"))
+    /tmp/gk-data/nbody.npz
+    """
+    base = data_dir()
+    return None if base is None else base / name
 
 
 def params_digest(params: dict) -> str:
@@ -72,22 +100,36 @@ def _checksum(arrays: dict[str, np.ndarray]) -> str:
     return h.hexdigest()
 
 
-def save_arrays(path: Path, arrays: dict[str, np.ndarray]) -> None:
-    """Write ``arrays`` to ``path`` (.npz) atomically, with a checksum."""
+def save_arrays(path: Path | None, arrays: dict[str, np.ndarray]) -> None:
+    """Write ``arrays`` to ``path`` (.npz) atomically, with a checksum; nothing when ``path``
+    is None (cache off). A cache that cannot be written (read-only, full disk) is logged and
+    skipped: the data were made and are returned all the same."""
+    if path is None:
+        return
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
+    except OSError as e:
+        log.warning("cannot cache data at %s (%s); continuing without the cache", path, e)
+        return
     try:
         with os.fdopen(fd, "wb") as f:
             np.savez(f, __checksum__=np.array(_checksum(arrays)), **arrays)
         os.replace(tmp, path)
+    except OSError as e:
+        Path(tmp).unlink(missing_ok=True)
+        log.warning("cannot cache data at %s (%s); continuing without the cache", path, e)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
 
 
-def load_arrays(path: Path) -> dict[str, np.ndarray] | None:
-    """The arrays saved at ``path``, or None (after logging why) if it is missing or corrupt."""
+def load_arrays(path: Path | None) -> dict[str, np.ndarray] | None:
+    """The arrays saved at ``path``, or None (after logging why) if it is missing or corrupt
+    (or ``path`` is None: cache off)."""
+    if path is None:
+        return None
     path = Path(path)
     if not path.exists():
         return None

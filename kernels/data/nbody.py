@@ -41,7 +41,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._io import DataFormatError, data_dir, load_arrays, log, params_digest, save_arrays
+from ._io import DataFormatError, cache_file, load_arrays, log, params_digest, save_arrays
 
 __all__ = ["NBodySplit", "initial_conditions", "simulate_charged", "charged_forces",
            "charged_nbody", "load_egnn_nbody", "save_egnn_nbody", "EGNN_SUFFIX", "EGNN_SEED",
@@ -197,7 +197,7 @@ def charged_nbody(*, n_train: int = 3000, n_valid: int = 2000, n_test: int = 200
     params = dict(kind="charged-nbody", v=1, n_train=n_train, n_valid=n_valid, n_test=n_test,
                   seed=seed, draw=draw, pool=pool_train if draw == "egnn" else n_train,
                   steps=steps, every=sample_every)
-    path = data_dir() / f"nbody-{params_digest(params)}.npz"
+    path = cache_file(f"nbody-{params_digest(params)}.npz")
     arrays = load_arrays(path) if cache else None
     if arrays is None:
         t = time.perf_counter()

@@ -42,7 +42,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._io import DataFormatError, data_dir, load_arrays, log, params_digest, save_arrays
+from ._io import DataFormatError, cache_file, load_arrays, log, params_digest, save_arrays
 
 __all__ = ["Molecules", "TARGETS", "UNITS", "ATOM_REF", "HARTREE_MEV", "ELEMENTS",
            "read_qm9_csv", "read_qm9_xyz", "qm9pack_files", "egnn_split", "split_indices",
@@ -267,7 +267,7 @@ def read_qm9_csv(paths: Iterable | None = None, *, cache: bool = True) -> Molecu
     paths = [Path(p) for p in (qm9pack_files() if paths is None else paths)]
     key = params_digest({"kind": "qm9-csv", "v": 1, "files": [
         (str(p.resolve()), p.stat().st_size, p.stat().st_mtime_ns) for p in paths]})
-    cached = data_dir() / f"qm9-{key}.npz"
+    cached = cache_file(f"qm9-{key}.npz")
     if cache and (a := load_arrays(cached)) is not None:
         return Molecules(**a)
     rows = []

@@ -22,6 +22,16 @@ def test_full_graph_has_every_ordered_pair_within_each_graph():
     assert len({tuple(e) for e in ei.T.tolist()}) == ei.shape[1]
 
 
+@pytest.mark.parametrize("sizes", [[], [1], [5] * 4, [3, 1, 0, 4, 3, 2, 6]])
+def test_full_graph_lists_pairs_graph_by_graph_by_target_then_source(sizes):
+    start, expected = 0, []
+    for n in sizes:  # brute force over all ordered pairs of each graph
+        expected += [(start + j, start + i) for i in range(n) for j in range(n) if i != j]
+        start += n
+    ei = full_graph(sizes)
+    assert ei.dtype == torch.long and [tuple(e) for e in ei.T.tolist()] == expected
+
+
 @pytest.mark.parametrize("edges", ["full", ("radius", 1.5), ("knn", 2), None])
 def test_collate_concatenates_and_keeps_graphs_apart(edges):
     pos, feats = _clouds([3, 5, 2])

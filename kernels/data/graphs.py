@@ -29,18 +29,29 @@ __all__ = ["GraphDataset", "GraphBatch", "GraphCollate", "full_graph"]
 
 
 def full_graph(sizes) -> torch.Tensor:
-    """Every ordered pair (j, i), j ≠ i, within each graph of the given sizes; by target.
+    """Every ordered pair (j, i), j ≠ i, within each graph of the given sizes; graph by graph,
+    by target i, then by source j.
 
     >>> full_graph([2, 1]).tolist()
     [[1, 0], [0, 1]]
+    >>> full_graph([3]).tolist()
+    [[1, 2, 0, 2, 0, 1], [0, 0, 1, 1, 2, 2]]
     """
-    parts, start = [], 0
-    for n in [int(s) for s in sizes]:
-        j, i = torch.meshgrid(torch.arange(n), torch.arange(n), indexing="xy")
+    sizes = np.asarray([int(s) for s in sizes], dtype=np.int64)
+    counts = sizes * (sizes - 1)
+    out = np.empty((2, int(counts.sum())), dtype=np.int64)
+    node_start = np.cumsum(sizes) - sizes
+    edge_start = np.cumsum(counts) - counts
+    # one template per distinct size, shifted to every graph of that size at once: a batch
+    # of 100 equal graphs costs a few array operations, not 100 meshgrids
+    for n in np.unique(sizes[sizes > 1]):
+        i, j = np.divmod(np.arange(n * n), n)
         keep = i != j
-        parts.append(torch.stack([j[keep], i[keep]]) + start)
-        start += n
-    return torch.cat(parts, dim=1) if parts else torch.zeros(2, 0, dtype=torch.long)
+        template = np.stack([j[keep], i[keep]])                              # (2, m)
+        which = np.flatnonzero(sizes == n)
+        cols = edge_start[which, None] + np.arange(template.shape[1])       # (g, m)
+        out[:, cols] = template[:, None, :] + node_start[which, None]
+    return torch.from_numpy(out)
 
 
 class GraphCollate:

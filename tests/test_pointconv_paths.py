@@ -162,3 +162,22 @@ def test_network_on_fully_connected_systems_is_equivariant(method):
         out = net(f, pos, ei)
         moved = net(f @ rho_in.T, pos @ g.T, ei)
     assert relative_error(moved, out @ g.T) <= 1e-10
+
+
+@pytest.mark.parametrize("shape", [(3, 5, 2, 4), (3, 2, 5, 4), (2, 4, 3, 1), (2, 1, 3, 6)])
+def test_bmm_gradients_equal_torch_bmm_in_either_orientation(shape):
+    """kernels.contract.bmm's backward (which picks the wider orientation per gradient) gives
+    torch.bmm's gradients, for short and long inner sides and for transposed-view operands."""
+    from kernels.contract import bmm
+
+    n, i, k, j = shape
+    gen = torch.Generator().manual_seed(1)
+    a = torch.randn(n, k, i, generator=gen, dtype=torch.float64).transpose(1, 2)  # a view
+    b = torch.randn(n, k, j, generator=gen, dtype=torch.float64)
+    w = torch.randn(n, i, j, generator=gen, dtype=torch.float64)
+    grads = []
+    for f in (bmm, torch.bmm):
+        x, y = a.clone().requires_grad_(), b.clone().requires_grad_()
+        grads.append(torch.autograd.grad((f(x, y) * w).sum(), (x, y)))
+    for g, ref in zip(*grads):
+        assert torch.allclose(g, ref, rtol=1e-12, atol=1e-14)

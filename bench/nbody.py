@@ -52,7 +52,7 @@ from groupkit import O, SO, Scalar, V  # noqa: E402
 from groupkit.nn import EquivariantLinear, GatedNonlinearity, gated  # noqa: E402
 
 from bench._report import conditions, write_json  # noqa: E402
-from kernels import PointConv, harmonic  # noqa: E402
+from kernels import EdgePlan, PointConv, harmonic  # noqa: E402
 from kernels.baselines import EGNNDynamics  # noqa: E402
 from kernels.data.graphs import full_graph  # noqa: E402
 
@@ -66,8 +66,10 @@ class SteerableDynamics(nn.Module):
 
     def __init__(self, *, group: str = "O(3)", width: int = 8, layers: int = 4,
                  kernel_width: int = 4, kernel_layers: int = 2, degree: int = 2,
-                 feature_degree: int = 1, length_scale: float = 4.0, method: str = "auto"):
+                 feature_degree: int = 1, length_scale: float = 4.0, method: str = "auto",
+                 plan: bool = False):
         super().__init__()
+        self.plan = plan
         G = {"O(3)": O(3), "SO(3)": SO(3)}[group]
         vec = V(G)
         rep = 2 * width * Scalar + width * vec
@@ -91,14 +93,17 @@ class SteerableDynamics(nn.Module):
         edge_attr = torch.stack([charges[i] * charges[j],
                                  1 / (1 + (pos[i] - pos[j]).norm(dim=-1))], dim=-1)
         x = self.embed(torch.cat([vel.norm(dim=-1, keepdim=True), vel], dim=-1))
+        # plan: the graph's relative positions, buckets and edge encodings computed once
+        plan = EdgePlan(pos, edge_index) if self.plan else None
         for conv, gate in zip(self.convs, self.gates):
-            x = x + gate(conv(x, pos, edge_index, edge_attr))
+            x = x + gate(conv(x, pos, edge_index, edge_attr, plan=plan))
         return pos + self.head(x)
 
 
 def steerable_dynamics(**options) -> SteerableDynamics:
     """groupkit's N-body model with the experiment's architecture; ``options``: group, width
-    (m), layers, kernel_width (k), kernel_layers, degree, feature_degree, length_scale, method."""
+    (m), layers, kernel_width (k), kernel_layers, degree, feature_degree, length_scale, method,
+    plan (share one :class:`~kernels.EdgePlan` between the layers)."""
     torch.manual_seed(0)
     return SteerableDynamics(**options)
 

@@ -126,10 +126,16 @@ class ImplicitKernel(nn.Module):
         self.calibrate()
 
     # -- evaluation ---------------------------------------------------------------------------
-    def hidden_features(self, x: torch.Tensor, edge_attr: torch.Tensor | None = None
-                        ) -> torch.Tensor:
-        """h(x) (…, H), already multiplied by the envelope."""
-        feats, r = self.encoder(x, edge_attr)
+    def hidden_features(self, x: torch.Tensor, edge_attr: torch.Tensor | None = None, *,
+                        plan=None) -> torch.Tensor:
+        """h(x) (…, H), already multiplied by the envelope. With ``plan`` (a
+        :class:`~kernels.plan.EdgePlan` whose relative positions are x) the geometric part of
+        the edge encoding is taken from the plan, computed once for every kernel with the same
+        encoder settings."""
+        if plan is None:
+            feats, r = self.encoder(x, edge_attr)
+        else:
+            feats, r = self.encoder.assemble(plan.geometric(self.encoder), edge_attr)
         warn_vanishing_radial(self, r)
         h = self.mlp(feats)
         if self.cutoff is not None:

@@ -56,6 +56,7 @@ from groupkit.nn._checks import expected_degenerate
 from .contract import bmm
 from .graph import check_edge_index
 from .kernel import ImplicitKernel
+from .plan import BucketLayout, EdgePlan, bucket_layout
 
 __all__ = ["PointConv", "CHUNK_ELEMENTS"]
 
@@ -121,7 +122,7 @@ class PointConv(nn.Module):
         self.scale = 1 / math.sqrt(2) if self_interaction else 1.0
 
     # -- checks -------------------------------------------------------------------------------
-    def _check(self, features, pos, edge_index, edge_attr):
+    def _check(self, features, pos, edge_index, edge_attr, plan=None):
         if not isinstance(features, torch.Tensor) or features.ndim != 2 \
                 or features.shape[1] != self.rep_in.size:
             raise ValueError(f"features must have shape (N, {self.rep_in.size}) (rep_in = "
@@ -140,7 +141,13 @@ class PointConv(nn.Module):
             if t.device != p.device:
                 raise ValueError(f"PointConv: {name} is on {t.device} but the layer is on "
                                  f"{p.device}.")
-        edge_index = check_edge_index(edge_index, n)
+        if plan is None:
+            edge_index = check_edge_index(edge_index, n)
+        elif not isinstance(plan, EdgePlan) or not plan.matches(pos, edge_index):
+            raise ValueError("plan must be an EdgePlan built from these very pos and edge_index "
+                             "tensors (EdgePlan(pos, edge_index)); build one per forward pass.")
+        else:
+            edge_index = plan.edge_index
         if edge_attr is not None and (edge_attr.ndim != 2
                                       or edge_attr.shape[0] != edge_index.shape[1]):
             raise ValueError(f"edge_attr must have shape (E, edge_features) with E = "
@@ -149,40 +156,17 @@ class PointConv(nn.Module):
 
     # -- aggregation --------------------------------------------------------------------------
     @staticmethod
-    def _buckets(h, src, tgt, deg, n):
-        """The targets' in-edges as padded tables, one per degree bucket: [(hp (count, w, H),
-        sp (count, w))] with sp the source rows (n where a slot is padding: the zero row of an
-        extended feature table), and the node order the buckets are in (None: the nodes' own
-        order, no padding)."""
-        E, H = h.shape
-        max_deg = int(deg.max())
-        sorted_ = E < 2 or bool((tgt[1:] >= tgt[:-1]).all())
-        if sorted_ and E == n * max_deg:  # regular (k-NN, fully connected) in target order: views
-            return [(h.view(n, max_deg, H), src.view(n, max_deg))], None
-        if not sorted_:
-            perm = torch.argsort(tgt, stable=True)
-            src, tgt, h = src[perm], tgt[perm], h[perm]
-        start = torch.cumsum(deg, 0) - deg
-        # Bucket the targets by degree (0, 1, 2, 3–4, 5–8, …) so that padding wastes < 2×; the
-        # nodes are visited bucket by bucket and the caller puts the outputs back in node order.
-        bucket = torch.ceil(torch.log2(deg.clamp_min(1).double())).long() + (deg > 0).long()
-        order = torch.argsort(bucket, stable=True)
-        counts = torch.bincount(bucket, minlength=1).tolist()
-        # gathers from tables with one appended zero row: index E means "no edge here"
-        h_ext = torch.cat([h, h.new_zeros(1, H)])
-        s_ext = torch.cat([src, src.new_full((1,), n)])
-        tables, at = [], 0
-        for b, count in enumerate(counts):
-            if count == 0:
-                continue
-            nodes = order[at:at + count]
-            at += count
-            width = max(1, min(2 ** (b - 1), max_deg))  # isolated points: one padding slot
-            k = torch.arange(width, device=h.device)
-            idx = start[nodes, None] + k
-            idx = torch.where(k < deg[nodes, None], idx, torch.full_like(idx, E))
-            tables.append((h_ext[idx], s_ext[idx]))  # (count, width, H), (count, width)
-        return tables, order
+    def _buckets(h, src, layout: BucketLayout, n):
+        """The targets' in-edges as padded tables, one per degree bucket of ``layout``:
+        [(hp (count, w, H), sp (count, w))] with sp the source rows (n where a slot is padding:
+        the zero row of an extended feature table), and the node order the buckets are in
+        (None: the nodes' own order, no padding)."""
+        if layout.regular:  # in target order, every node of degree w: views
+            w = layout.width
+            return [(h.view(n, w, h.shape[1]), src.view(n, w))], None
+        h_ext = torch.cat([h, h.new_zeros(1, h.shape[1])])
+        return [(h_ext[rows], sp) for rows, sp in zip(layout.rows, layout.sources)], \
+            layout.order
 
     def _gathered(self, width: int, n: int | None = None) -> bool:
         """Whether a bucket of this width takes the source-side stage 1 (no T) in a layer call
@@ -196,10 +180,10 @@ class PointConv(nn.Module):
             return True
         return width * bil.contraction.gathered_size() <= bil.rep_h.size * bil.rep_in.size
 
-    def _padded(self, h, features, src, tgt, deg, n):
+    def _padded(self, h, features, src, layout, n):
         """out (N', rep_out.size) and the node order its rows are in (None: the nodes' own)."""
         bil = self.kernel.bilinear
-        tables, order = self._buckets(h, src, tgt, deg, n)
+        tables, order = self._buckets(h, src, layout, n)
         f_ext = features if order is None else torch.cat([features,
                                                           features.new_zeros(1, features.shape[1])])
         if not bil.uses_two_stage(n):  # the dense GEMM with W on T
@@ -233,25 +217,35 @@ class PointConv(nn.Module):
             T.index_add_(0, tgt[a:a + chunk], outer.reshape(-1, H * c_in))
         return T.reshape(n, H, c_in)
 
-    def message(self, features, pos, edge_index, edge_attr=None) -> torch.Tensor:
-        """A_i Σ_{j → i} K(x_j − x_i, e_ij) f_j, shape (N, rep_out.size)."""
+    def message(self, features, pos, edge_index, edge_attr=None, *,
+                plan: EdgePlan | None = None) -> torch.Tensor:
+        """A_i Σ_{j → i} K(x_j − x_i, e_ij) f_j, shape (N, rep_out.size). ``plan``: an
+        :class:`~kernels.plan.EdgePlan` built from these ``pos`` and ``edge_index``."""
         n, E = features.shape[0], edge_index.shape[1]
         if E == 0:
             return features.new_zeros(n, self.rep_out.size) + 0 * self.kernel.bilinear.weight.sum()
-        src, tgt = edge_index[0], edge_index[1]
-        h = self.kernel.hidden_features(pos[src] - pos[tgt], edge_attr)  # (E, H)
+        if plan is None:
+            src, tgt = edge_index[0], edge_index[1]
+            h = self.kernel.hidden_features(pos[src] - pos[tgt], edge_attr)  # (E, H)
+            deg = torch.bincount(tgt, minlength=n)
+        else:
+            src, tgt, deg = plan.src, plan.tgt, plan.deg
+            if isinstance(self.kernel, ImplicitKernel):
+                h = self.kernel.hidden_features(plan.rel, edge_attr, plan=plan)
+            else:  # kernels with their own encoding take the shared relative positions
+                h = self.kernel.hidden_features(plan.rel, edge_attr)
         bil = self.kernel.bilinear
         two_stage = bil.uses_two_stage(n)
         if two_stage:  # the two-stage contraction takes type-major coordinates
             C = bil.contraction
             h, features = h.index_select(1, C.perm_h), features.index_select(1, C.perm_in)
-        deg = torch.bincount(tgt, minlength=n)
         order = None
         if self.method == "scatter":
             T = self._scatter(h, features, src, tgt, n)
             out = bil.contraction(T, bil.weight) if two_stage else bil.apply_dense(T)
         else:
-            out, order = self._padded(h, features, src, tgt, deg, n)
+            layout = bucket_layout(src, tgt, deg, n) if plan is None else plan.layout()
+            out, order = self._padded(h, features, src, layout, n)
         if order is not None:  # rows of T were in bucket order
             inv = torch.empty_like(order)
             inv[order] = torch.arange(n, device=order.device)
@@ -263,9 +257,13 @@ class PointConv(nn.Module):
         return out
 
     def forward(self, features: torch.Tensor, pos: torch.Tensor, edge_index: torch.Tensor,
-                edge_attr: torch.Tensor | None = None) -> torch.Tensor:
-        edge_index = self._check(features, pos, edge_index, edge_attr)
-        out = self.message(features, pos, edge_index, edge_attr)
+                edge_attr: torch.Tensor | None = None, *,
+                plan: EdgePlan | None = None) -> torch.Tensor:
+        """``plan`` (optional): an :class:`~kernels.plan.EdgePlan` built from these very
+        ``pos`` and ``edge_index``; the per-graph work is then shared with the other layers
+        given the same plan (same result)."""
+        edge_index = self._check(features, pos, edge_index, edge_attr, plan)
+        out = self.message(features, pos, edge_index, edge_attr, plan=plan)
         if self.self_interaction is not None:
             out = out + self.self_interaction(features)
         elif self.bias is not None:

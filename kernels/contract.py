@@ -155,6 +155,8 @@ class TwoStageContraction(MasteredBuffers):
             self.outs.append((i_s, f"theta_index{i_s}"))
             flops2 += self.out_spans[i_s][2] * idx.size
         self.flops = flops1 + flops2  # multiply-adds per node
+        # kept for the edge-side contraction (kernels.edge_contract), built from these tables
+        self._pieces, self._perm_arrays = pieces, (perm_h, perm_in, perm_out)
         self.dense_flops = rep_out.size * rep_h.size * rep_in.size
 
     def row_block_sizes(self) -> list[int]:

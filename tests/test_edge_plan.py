@@ -55,7 +55,7 @@ def _explicit(conv, f, pos, ei, e):
 
 
 @pytest.mark.parametrize("kind", ["full", "knn", "radius"])
-@pytest.mark.parametrize("method", ["auto", "padded", "gathered", "scatter"])
+@pytest.mark.parametrize("method", ["auto", "padded", "gathered", "scatter", "edge"])
 def test_layers_sharing_a_plan_equal_explicit_kernels(kind, method):
     convs, pos, f, ei, e = _setup(kind, method=method)
     plan = EdgePlan(pos, ei)

@@ -191,6 +191,8 @@ def main(argv=None) -> dict:
     ap.add_argument("--egnn-hidden", type=int, default=None)
     ap.add_argument("--baseline-rev", default=None,
                     help="also time steerable_dynamics() built with groupkit at this git rev")
+    ap.add_argument("--baseline-options", default="",
+                    help="options 'key=value,…' for the --baseline-rev model")
     ap.add_argument("--device", default="cpu", help="cpu or cuda")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args(argv)
@@ -207,7 +209,9 @@ def main(argv=None) -> dict:
     if args.baseline_rev:
         with tempfile.TemporaryDirectory() as tmp:
             old = baseline_builder(args.baseline_rev, Path(tmp))
-            models[f"groupkit at {args.baseline_rev}: steerable_dynamics()"] = old()
+            opts = args.baseline_options
+            models[f"groupkit at {args.baseline_rev}: steerable_dynamics({opts})"] = \
+                old(**parse_options(opts))
     n_gk = count(next(iter(models.values())))
     if args.egnn_hidden:
         e, width = egnn(args.egnn_hidden), args.egnn_hidden

@@ -333,13 +333,14 @@ def test_plain_mlp_shapes():
     assert mlp(torch.randn(3, 10)).shape == (3, 1)
 
 
-def test_gated_fast_path_matches_definition():
+@pytest.mark.parametrize("rows", [6, 10_000])  # the three-operation form, then the runs
+def test_gated_fast_path_matches_definition(rows):
     """The default (fast) gated nonlinearity equals its definition, values and gradients:
     scalars through SiLU, every other summand times σ(its own gate)."""
     G = gk.O(3)
     rep = 2 * Scalar + 2 * V(G) + V(G) ** 2 + Scalar + V(G)
     torch.manual_seed(0)
-    x = torch.randn(6, gated(rep).size, dtype=torch.float64, requires_grad=True)
+    x = torch.randn(rows, gated(rep).size, dtype=torch.float64, requires_grad=True)
     out = GatedNonlinearity(rep)(x)
     expect, pos, gate = [], 0, rep.size
     for s in rep.summands():

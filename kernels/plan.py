@@ -20,7 +20,7 @@ import torch
 
 from .graph import check_edge_index
 
-__all__ = ["EdgePlan", "BucketLayout", "bucket_layout"]
+__all__ = ["EdgePlan", "BucketLayout", "bucket_layout", "EdgePairing", "edge_pairing"]
 
 
 @dataclass(frozen=True)
@@ -79,6 +79,44 @@ def bucket_layout(src: torch.Tensor, tgt: torch.Tensor, deg: torch.Tensor, n: in
     return BucketLayout(False, max_deg, tuple(rows), tuple(sources), order)
 
 
+@dataclass(frozen=True)
+class EdgePairing:
+    """A symmetric graph's edges in reverse pairs: ``rev`` (E,) the index of each edge's reverse,
+    ``half`` (K,) one edge of each pair (source ≤ target; self-loops once), and ``index`` (E,)
+    such that a per-edge quantity is ``cat([q_half, q_half_reversed])[index]``."""
+
+    rev: torch.Tensor
+    half: torch.Tensor
+    index: torch.Tensor
+
+
+def edge_pairing(src: torch.Tensor, tgt: torch.Tensor, n: int) -> EdgePairing | None:
+    """The :class:`EdgePairing` of a graph, or None when an edge lacks its reverse or repeats.
+
+    >>> import torch
+    >>> p = edge_pairing(torch.tensor([0, 1, 2, 1]), torch.tensor([1, 0, 1, 2]), 3)
+    >>> p.rev.tolist(), p.half.tolist(), p.index.tolist()
+    ([1, 0, 3, 2], [0, 3], [0, 2, 3, 1])
+    """
+    E = src.shape[0]
+    if E == 0:
+        return None
+    key, rkey = src * n + tgt, tgt * n + src
+    skey, order = torch.sort(key)
+    if bool((skey[1:] == skey[:-1]).any()):
+        return None
+    at = torch.searchsorted(skey, rkey).clamp_(max=E - 1)
+    if not bool((skey[at] == rkey).all()):
+        return None
+    rev = order[at]
+    keep = src <= tgt
+    half = keep.nonzero().squeeze(1)
+    slot = torch.full_like(src, -1)
+    slot[half] = torch.arange(half.shape[0], device=src.device)
+    index = torch.where(keep, slot, slot[rev] + half.shape[0])
+    return EdgePairing(rev, half, index)
+
+
 class EdgePlan:
     """The per-graph work of a point convolution, done once and shared by its layers (see the
     module docstring).
@@ -114,6 +152,7 @@ class EdgePlan:
         self._deg: torch.Tensor | None = None
         self._layout: BucketLayout | None = None
         self._geometric: dict = {}
+        self._pairing = None
 
     def matches(self, pos: torch.Tensor, edge_index: torch.Tensor) -> bool:
         """Whether the plan was built from these very tensors (identity, not values: a check
@@ -133,15 +172,23 @@ class EdgePlan:
             self._layout = bucket_layout(self.src, self.tgt, self.deg, self.n)
         return self._layout
 
-    def geometric(self, encoder):
+    def geometric(self, encoder, *, half: bool = False):
         """``encoder.geometric(rel)`` (:class:`~kernels.embedding.EdgeEncoder`), computed once
-        per distinct encoder setting."""
-        key = encoder.cache_key()
+        per distinct encoder setting; with ``half``, of the edges ``pairing().half`` only."""
+        key = (encoder.cache_key(), half)
         hit = self._geometric.get(key)
         if hit is None:
-            encoder._check_x(self.rel)
-            hit = self._geometric[key] = encoder.geometric(self.rel)
+            rel = self.rel[self.pairing().half] if half else self.rel
+            encoder._check_x(rel)
+            hit = self._geometric[key] = encoder.geometric(rel)
         return hit
+
+    def pairing(self) -> EdgePairing | None:
+        """When every edge j → i has its reverse i → j (a symmetric graph without repeated
+        edges: radius graphs, fully connected systems), the :class:`EdgePairing`; else None."""
+        if self._pairing is None:
+            self._pairing = edge_pairing(self.src, self.tgt, self.n) or False
+        return self._pairing or None
 
     def __repr__(self) -> str:
         return f"EdgePlan(n={self.n}, edges={self.src.shape[0]})"

@@ -116,3 +116,63 @@ def test_bucket_layout_lists_every_in_edge_once(kind):
     for node, row in zip(nodes, rows.tolist()):
         expect = sorted(src[tgt == node].tolist())
         assert sorted(v for v in row if v != n) == expect
+
+
+@pytest.mark.parametrize("kind", ["full", "radius"])
+@pytest.mark.parametrize("group", ["O(3)", "SO(3)"])
+def test_symmetric_graphs_run_the_mlp_on_half_the_edges(kind, group):
+    """On a symmetric graph with symmetric edge features, h(x_ij) = ρ_h(−I) h(x_ji): the kernel
+    MLP runs on one edge of each reverse pair and the layer still equals explicit kernels on
+    every edge (and its gradients those without a plan)."""
+    from groupkit import SO
+
+    G = {"O(3)": O(3), "SO(3)": SO(3)}[group]
+    Y2 = harmonic(V(G), 2)
+    rep = 2 * Scalar + V(G) + Y2
+    torch.manual_seed(4)
+    conv = PointConv(G, rep, gated(rep), cutoff=1.5, hidden=4 * Scalar + 2 * V(G) + 2 * Y2,
+                     edge_features=1, dtype=torch.float64)
+    assert conv.kernel.parity_signs() is not None
+    gen = torch.Generator().manual_seed(7)
+    pos = torch.rand(40, 3, generator=gen, dtype=torch.float64) * 2
+    ei = _graph(kind, pos, gen)
+    u = torch.randn(40, generator=gen, dtype=torch.float64)
+    e = (u[ei[0]] * u[ei[1]])[:, None]  # symmetric: e_ij = e_ji
+    f = torch.randn(40, rep.size, generator=gen, dtype=torch.float64)
+    rows = []
+    conv.kernel.mlp.register_forward_hook(lambda m, args, out: rows.append(args[0].shape[0]))
+    plan = EdgePlan(pos, ei)
+    with torch.no_grad():
+        got = conv(f, pos, ei, e, plan=plan)
+        assert rows == [ei.shape[1] // 2]
+        assert relative_error(got, _explicit(conv, f, pos, ei, e)) <= 1e-10
+    w = torch.randn(got.shape, generator=gen, dtype=torch.float64)
+
+    def grads(use_plan):
+        conv.zero_grad(set_to_none=True)
+        x, p = f.clone().requires_grad_(), pos.clone().requires_grad_()
+        (conv(x, p, ei, e, plan=EdgePlan(p, ei) if use_plan else None) * w).sum().backward()
+        return [x.grad, p.grad] + [q.grad for q in conv.parameters()]
+
+    for a, b in zip(grads(True), grads(False)):
+        assert relative_error(a, b) <= 1e-10
+
+
+def test_parity_needs_every_layer_to_commute_with_minus_identity():
+    """SO(3) maps V → V⊗V (x ↦ its antisymmetric tensor, an axial vector) that −I does not
+    respect; O(3) has no such map. Asymmetric edge features also keep the full path."""
+    from groupkit import SO
+
+    for G, expect in ((SO(3), False), (O(3), True)):
+        conv = PointConv(G, Scalar + V(G), V(G), cutoff=1.0,
+                         hidden=2 * Scalar + V(G) + V(G) ** 2, dtype=torch.float64)
+        assert (conv.kernel.parity_signs() is not None) == expect
+    conv = PointConv(O(3), Scalar + V(O(3)), V(O(3)), cutoff=1.0, edge_features=1,
+                     dtype=torch.float64)
+    pos = torch.randn(10, 3, dtype=torch.float64)
+    ei = full_graph([5, 5])
+    rows = []
+    conv.kernel.mlp.register_forward_hook(lambda m, args, out: rows.append(args[0].shape[0]))
+    e = torch.randn(ei.shape[1], 1, dtype=torch.float64)  # not symmetric
+    conv(torch.randn(10, 4, dtype=torch.float64), pos, ei, e, plan=EdgePlan(pos, ei))
+    assert rows == [ei.shape[1]]

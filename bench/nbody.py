@@ -52,7 +52,12 @@ from groupkit import O, SO, Scalar, V  # noqa: E402
 from groupkit.nn import EquivariantLinear, GatedNonlinearity, gated  # noqa: E402
 
 from bench._report import conditions, write_json  # noqa: E402
-from kernels import EdgePlan, PointConv, harmonic  # noqa: E402
+from kernels import PointConv, harmonic  # noqa: E402
+
+try:  # absent from groupkit revisions before it (--baseline-rev)
+    from kernels import EdgePlan  # noqa: E402
+except ImportError:  # pragma: no cover
+    EdgePlan = None
 from kernels.baselines import EGNNDynamics  # noqa: E402
 from kernels.data.graphs import full_graph  # noqa: E402
 
@@ -94,9 +99,13 @@ class SteerableDynamics(nn.Module):
                                  1 / (1 + (pos[i] - pos[j]).norm(dim=-1))], dim=-1)
         x = self.embed(torch.cat([vel.norm(dim=-1, keepdim=True), vel], dim=-1))
         # plan: the graph's relative positions, buckets and edge encodings computed once
-        plan = EdgePlan(pos, edge_index) if self.plan else None
-        for conv, gate in zip(self.convs, self.gates):
-            x = x + gate(conv(x, pos, edge_index, edge_attr, plan=plan))
+        if self.plan:
+            plan = EdgePlan(pos, edge_index)
+            for conv, gate in zip(self.convs, self.gates):
+                x = x + gate(conv(x, pos, edge_index, edge_attr, plan=plan))
+        else:
+            for conv, gate in zip(self.convs, self.gates):
+                x = x + gate(conv(x, pos, edge_index, edge_attr))
         return pos + self.head(x)
 
 

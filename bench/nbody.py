@@ -53,6 +53,11 @@ from groupkit.nn import EquivariantLinear, GatedNonlinearity, gated  # noqa: E40
 
 from bench._report import conditions, write_json  # noqa: E402
 from kernels import PointConv, harmonic  # noqa: E402
+
+try:  # absent from groupkit revisions before it (--baseline-rev)
+    from kernels import EdgePlan  # noqa: E402
+except ImportError:  # pragma: no cover
+    EdgePlan = None
 from kernels.baselines import EGNNDynamics  # noqa: E402
 from kernels.data.graphs import full_graph  # noqa: E402
 
@@ -66,8 +71,10 @@ class SteerableDynamics(nn.Module):
 
     def __init__(self, *, group: str = "O(3)", width: int = 8, layers: int = 4,
                  kernel_width: int = 4, kernel_layers: int = 2, degree: int = 2,
-                 feature_degree: int = 1, length_scale: float = 4.0, method: str = "auto"):
+                 feature_degree: int = 1, length_scale: float = 4.0, method: str = "auto",
+                 plan: bool = False):
         super().__init__()
+        self.plan = plan
         G = {"O(3)": O(3), "SO(3)": SO(3)}[group]
         vec = V(G)
         rep = 2 * width * Scalar + width * vec
@@ -91,14 +98,21 @@ class SteerableDynamics(nn.Module):
         edge_attr = torch.stack([charges[i] * charges[j],
                                  1 / (1 + (pos[i] - pos[j]).norm(dim=-1))], dim=-1)
         x = self.embed(torch.cat([vel.norm(dim=-1, keepdim=True), vel], dim=-1))
-        for conv, gate in zip(self.convs, self.gates):
-            x = x + gate(conv(x, pos, edge_index, edge_attr))
+        # plan: the graph's relative positions, buckets and edge encodings computed once
+        if self.plan:
+            plan = EdgePlan(pos, edge_index)
+            for conv, gate in zip(self.convs, self.gates):
+                x = x + gate(conv(x, pos, edge_index, edge_attr, plan=plan))
+        else:
+            for conv, gate in zip(self.convs, self.gates):
+                x = x + gate(conv(x, pos, edge_index, edge_attr))
         return pos + self.head(x)
 
 
 def steerable_dynamics(**options) -> SteerableDynamics:
     """groupkit's N-body model with the experiment's architecture; ``options``: group, width
-    (m), layers, kernel_width (k), kernel_layers, degree, feature_degree, length_scale, method."""
+    (m), layers, kernel_width (k), kernel_layers, degree, feature_degree, length_scale, method,
+    plan (share one :class:`~kernels.EdgePlan` between the layers)."""
     torch.manual_seed(0)
     return SteerableDynamics(**options)
 
@@ -186,6 +200,11 @@ def main(argv=None) -> dict:
     ap.add_argument("--egnn-hidden", type=int, default=None)
     ap.add_argument("--baseline-rev", default=None,
                     help="also time steerable_dynamics() built with groupkit at this git rev")
+    ap.add_argument("--baseline-options", default="",
+                    help="options 'key=value,…' for the --baseline-rev model")
+    ap.add_argument("--clock", choices=("wall", "thread"), default="wall",
+                    help="wall: elapsed time; thread: this thread's CPU time (excludes time "
+                         "spent descheduled on a shared machine; CPU only)")
     ap.add_argument("--device", default="cpu", help="cpu or cuda")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args(argv)
@@ -202,7 +221,9 @@ def main(argv=None) -> dict:
     if args.baseline_rev:
         with tempfile.TemporaryDirectory() as tmp:
             old = baseline_builder(args.baseline_rev, Path(tmp))
-            models[f"groupkit at {args.baseline_rev}: steerable_dynamics()"] = old()
+            opts = args.baseline_options
+            models[f"groupkit at {args.baseline_rev}: steerable_dynamics({opts})"] = \
+                old(**parse_options(opts))
     n_gk = count(next(iter(models.values())))
     if args.egnn_hidden:
         e, width = egnn(args.egnn_hidden), args.egnn_hidden
@@ -226,11 +247,12 @@ def main(argv=None) -> dict:
         for _ in range(3):
             run(n)
     load0 = os.getloadavg()
+    clock = time.thread_time if args.clock == "thread" else time.perf_counter
     for _ in range(args.repeats):
         for n in models:
-            t = time.perf_counter()
+            t = clock()
             run(n)
-            times[n].append(time.perf_counter() - t)
+            times[n].append(clock() - t)
     med = {n: statistics.median(v) for n, v in times.items()}
     res = {
         "command": "python bench/nbody.py " + " ".join(shlex.quote(a) for a in (
@@ -240,6 +262,7 @@ def main(argv=None) -> dict:
                     "device": torch.cuda.get_device_name(dev) if dev.type == "cuda" else "cpu",
                     "loadavg_start": load0, "loadavg_end": os.getloadavg()},
         "conditions": conditions(),
+        "clock": args.clock,
         "case": {"particles": N_PARTICLES, "batch": BATCH, "nodes": N_PARTICLES * BATCH,
                  "edges": int(ei.shape[1])},
         "parameters": {n: count(m) for n, m in models.items()},
@@ -252,7 +275,8 @@ def main(argv=None) -> dict:
           f"{torch.__version__}, {args.threads} thread(s), load {load0[0]:.2f} → "
           f"{os.getloadavg()[0]:.2f}")
     print(f"{N_PARTICLES} particles × batch {BATCH}, fully connected ({ei.shape[1]} edges); "
-          f"training step (fwd + bwd + Adam), median of {args.repeats}, interleaved")
+          f"training step (fwd + bwd + Adam), median of {args.repeats}, interleaved, "
+          f"{args.clock} clock")
     for n in models:
         print(f"  {n:<58} {med[n] * 1e3:7.1f} ms  {res['parameters'][n]:>7} parameters  "
               f"×{med[n] / med[egnn_name]:.2f} of EGNN")

@@ -6,7 +6,8 @@ parameterised by an equivariant MLP of the relative position (Zhdanov, Hoffmann 
 groupkit can solve, exactly (no nonlinearity samples the group).
 
 * :class:`ImplicitKernel` — the kernel (``kernels.kernel``).
-* :class:`PointConv` — point-cloud convolution / message passing (``kernels.pointconv``).
+* :class:`PointConv` — point-cloud convolution / message passing (``kernels.pointconv``);
+  :class:`EdgePlan` shares the per-graph work between its layers (``kernels.plan``).
 * :class:`GridConv2d`, :class:`GridConv3d`, :func:`grid_action` — pixel/voxel grids.
 * :func:`radius_graph`, :func:`knn_graph`, :func:`batch_vector` — graphs in batches.
 * :func:`global_pool`, :class:`QuadraticInvariants`, :class:`InvariantReadout` — readouts.
@@ -22,6 +23,7 @@ from .harmonic import harmonic
 from .kernel import ImplicitKernel
 from .mlp import GatedMLP, default_hidden
 from .models import SteerablePointNet
+from .plan import EdgePlan
 from .pointconv import PointConv
 from .pooling import InvariantReadout, QuadraticInvariants, global_pool
 
@@ -29,5 +31,5 @@ __all__ = [
     "ImplicitKernel", "PointConv", "GridConv2d", "GridConv3d", "grid_action",
     "radius_graph", "knn_graph", "batch_vector", "check_edge_index",
     "global_pool", "QuadraticInvariants", "InvariantReadout", "SteerablePointNet",
-    "harmonic", "space_geometry", "SpaceGeometry", "default_hidden", "GatedMLP",
+    "harmonic", "space_geometry", "SpaceGeometry", "default_hidden", "GatedMLP", "EdgePlan",
 ]

@@ -32,6 +32,7 @@ from groupkit.nn._assemble import AssemblyCache, CooOperator
 from groupkit.solver import _summand_table
 
 from .contract import TwoStageContraction
+from .edge_contract import EdgeSideContraction, edge_side_cost, edge_side_shapes
 
 __all__ = ["BilinearWeight"]
 
@@ -120,6 +121,8 @@ class BilinearWeight(nn.Module):
         saving = max(C.dense_flops - C.flops, 1)
         self.min_two_stage_nodes = math.ceil(TWO_STAGE_OP_COST * n_ops / saving)
         self._cache = AssemblyCache()
+        self._edge_sides: dict = {}  # (dtype, device) → EdgeSideContraction; not a submodule
+        self._edge_side_shapes = None
         self.weight = nn.Parameter(torch.empty(dim, dtype=dtype))
         self.reset_parameters()
         attach_fingerprint(self)  # state dicts carry (and check) the basis they were saved with
@@ -142,6 +145,25 @@ class BilinearWeight(nn.Module):
         dense GEMM's single operation is faster). :class:`~kernels.PointConv` decides with it
         per call; :meth:`apply` follows :attr:`two_stage` alone."""
         return self.two_stage and n >= self.min_two_stage_nodes
+
+    def edge_side(self):
+        """The :class:`~kernels.edge_contract.EdgeSideContraction` of this layer, built on first
+        use (its tables are only worth their memory on small graphs) and rebuilt after a
+        change of the coefficients' dtype or device."""
+        key = (self.weight.dtype, self.weight.device)
+        hit = self._edge_sides.get(key)
+        if hit is None:
+            hit = EdgeSideContraction(self.contraction, self.rep_h.size, self.rep_in.size,
+                                      self.rep_out.size, self.dim, dtype=key[0], device=key[1])
+            self._edge_sides = {key: hit}
+        return hit
+
+    def edge_side_cost(self, n: int, edges: int) -> int:
+        """Multiply-adds of :meth:`edge_side` on n targets with ``edges`` (padded) in-edges."""
+        if self._edge_side_shapes is None:
+            self._edge_side_shapes = edge_side_shapes(self.contraction)
+        return edge_side_cost(self._edge_side_shapes, self.rep_h.size, self.rep_out.size, n,
+                              edges)
 
     def input_permutations(self) -> tuple[torch.Tensor, torch.Tensor] | None:
         """(perm_h, perm_in) that :meth:`apply` expects T's axes in (type-major), or None when

@@ -102,42 +102,62 @@ class EdgeEncoder(nn.Module):
         return torch.sqrt(q.clamp_min(tiny))
 
     def forward(self, x: torch.Tensor, edge_attr: torch.Tensor | None = None):
+        self._check_x(x)
+        return self.assemble(self.geometric(x), edge_attr)
+
+    def _check_x(self, x: torch.Tensor) -> None:
         n = self.space.size
         if x.ndim < 1 or x.shape[-1] != n:
             raise ValueError(f"relative positions must have last dimension {n} (the size of the "
                              f"space {self.space} of {self.space.group}); got shape "
                              f"{tuple(x.shape)}.")
-        if self.edge_features:
-            if edge_attr is None:
-                raise ValueError(f"this kernel was built with edge_features={self.edge_features};"
-                                 " pass edge_attr of shape (…, edge_features).")
-            if edge_attr.shape != (*x.shape[:-1], self.edge_features):
-                raise ValueError(f"edge_attr must have shape {(*x.shape[:-1], self.edge_features)}"
-                                 f"; got {tuple(edge_attr.shape)}.")
-        elif edge_attr is not None:
-            raise ValueError("edge_attr given, but the kernel was built with edge_features=0.")
+
+    def cache_key(self) -> tuple:
+        """Everything :meth:`geometric` depends on besides x: encoders with equal keys give
+        equal geometric parts (:class:`~kernels.plan.EdgePlan` computes them once)."""
+        return (self.space, self.degree, self.n_radial, self.n_forms, self.normalize,
+                self.length_scale, self.radial_scale)
+
+    def geometric(self, x: torch.Tensor) -> tuple[list, list, torch.Tensor | None]:
+        """The parts of the features that depend on x alone: (scalars before the edge features
+        — radial basis, invariant forms —, the angular parts after them, r)."""
+        n = self.space.size
         r = self.radius(x)
-        parts = []
+        before, after = [], []
         if self.n_radial:
             t = r / self.radial_scale
-            parts.append(torch.exp(-0.5 * ((t[..., None] - self.centers.to(x.dtype))
-                                           / self.width) ** 2))
+            before.append(torch.exp(-0.5 * ((t[..., None] - self.centers.to(x.dtype))
+                                            / self.width) ** 2))
         if self.n_forms:
             q = torch.einsum("...i,kij,...j->...k", x, self.forms.to(x.dtype), x)
-            parts.append(q / self.length_scale ** 2)
-        if self.edge_features:
-            parts.append(edge_attr.to(x.dtype))
+            before.append(q / self.length_scale ** 2)
         if self.normalize:
             eps = NORMALIZE_EPS * self.length_scale
             xs = x / torch.sqrt(r * r + eps * eps)[..., None]
         else:
             xs = x / self.length_scale
-        parts.append(xs)
+        after.append(xs)
         power = xs
         for k in range(2, self.degree + 1):
             power = (power[..., :, None] * xs[..., None, :]).reshape(*x.shape[:-1], n ** k)
-            parts.append(power @ getattr(self, f"sym{k}").to(x.dtype))
-        return torch.cat(parts, dim=-1), r
+            after.append(power @ getattr(self, f"sym{k}").to(x.dtype))
+        return before, after, r
+
+    def assemble(self, geometric, edge_attr: torch.Tensor | None = None):
+        """(features, r) from :meth:`geometric`'s parts and the edge features (checked)."""
+        before, after, r = geometric
+        batch = after[0].shape[:-1]
+        if self.edge_features:
+            if edge_attr is None:
+                raise ValueError(f"this kernel was built with edge_features={self.edge_features};"
+                                 " pass edge_attr of shape (…, edge_features).")
+            if edge_attr.shape != (*batch, self.edge_features):
+                raise ValueError(f"edge_attr must have shape {(*batch, self.edge_features)}"
+                                 f"; got {tuple(edge_attr.shape)}.")
+            before = [*before, edge_attr.to(after[0].dtype)]
+        elif edge_attr is not None:
+            raise ValueError("edge_attr given, but the kernel was built with edge_features=0.")
+        return torch.cat([*before, *after], dim=-1), r
 
     def extra_repr(self) -> str:
         return (f"space={self.space}, degree={self.degree}, n_radial={self.n_radial}, "

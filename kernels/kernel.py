@@ -27,10 +27,12 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 from torch import nn
 
-from groupkit import Group, Rep, RepError, V
+from groupkit import Group, Rep, RepError, Sym, V
+from groupkit.nn import EquivariantLinear, GatedNonlinearity
 from groupkit.reps import lift
 
 from ._checks import unchecked_radial, warn_vanishing_radial, warn_zero_blocks
@@ -57,6 +59,57 @@ def bind_rep(rep: Rep, G: Group, what: str) -> Rep:
     if rep.is_complex:
         raise RepError(f"{what} ({rep}) is complex; implicit kernels support real groups only.")
     return rep
+
+
+def _sign_diagonal(rep: Rep, g: np.ndarray) -> np.ndarray | None:
+    """The diagonal of ρ(g) when it is a diagonal ±1 matrix, else None."""
+    M = np.asarray(rep.rho(g))
+    d = np.real(np.diag(M))
+    if np.iscomplexobj(M) and np.abs(M.imag).max(initial=0) > 1e-12:
+        return None
+    if not np.allclose(M, np.diag(d), atol=1e-12) or not np.allclose(np.abs(d), 1, atol=1e-12):
+        return None
+    return np.sign(d)
+
+
+def parity_signs(kernel) -> torch.Tensor | None:
+    """See :meth:`ImplicitKernel.parity_signs`."""
+    space, enc = kernel.space, kernel.encoder
+    if space != V(kernel.group) or not isinstance(kernel.mlp, GatedMLP):
+        return None
+    g = -np.eye(space.size)
+    s = np.concatenate([np.ones(enc.n_scalars), -np.ones(space.size)]
+                       + [(-1.0) ** k * np.ones(Sym(space, k).size)
+                          for k in range(2, enc.degree + 1)])
+    rng = np.random.default_rng(0)
+    for layer in kernel.mlp.net:
+        if isinstance(layer, EquivariantLinear) and type(layer) is EquivariantLinear:
+            s_out = _sign_diagonal(layer.rep_out, g)
+            if s_out is None or layer.assembler.is_complex:
+                return None
+            with torch.no_grad():
+                p = layer.weight
+                W = layer.assembler(torch.as_tensor(rng.standard_normal(layer.assembler.dim),
+                                                    dtype=p.dtype, device=p.device))
+                W = W.double().cpu().numpy()
+                if np.abs(W[s_out[:, None] != s[None, :]]).max(initial=0) \
+                        > 1e-6 * max(np.abs(W).max(initial=0), 1e-30):
+                    return None
+                if layer.bias_assembler is not None and layer.bias_assembler.dim:
+                    b = layer.bias_assembler(torch.as_tensor(
+                        rng.standard_normal(layer.bias_assembler.dim), dtype=p.dtype,
+                        device=p.device)).double().cpu().numpy().reshape(-1)
+                    if np.abs(b[s_out < 0]).max(initial=0) > 0:
+                        return None
+            s = s_out
+        elif isinstance(layer, GatedNonlinearity):  # invariant gates and scalars
+            n = layer.rep_out.size
+            if s.size != layer.rep_in.size or not np.all(s[n:] == 1):  # gates: invariant
+                return None
+            s = s[:n]
+        else:
+            return None
+    return torch.as_tensor(s, dtype=kernel.bilinear.weight.dtype)
 
 
 class ImplicitKernel(nn.Module):
@@ -126,15 +179,48 @@ class ImplicitKernel(nn.Module):
         self.calibrate()
 
     # -- evaluation ---------------------------------------------------------------------------
-    def hidden_features(self, x: torch.Tensor, edge_attr: torch.Tensor | None = None
-                        ) -> torch.Tensor:
-        """h(x) (…, H), already multiplied by the envelope."""
-        feats, r = self.encoder(x, edge_attr)
+    def hidden_features(self, x: torch.Tensor, edge_attr: torch.Tensor | None = None, *,
+                        plan=None) -> torch.Tensor:
+        """h(x) (…, H), already multiplied by the envelope. With ``plan`` (a
+        :class:`~kernels.plan.EdgePlan` whose relative positions are x) the geometric part of
+        the edge encoding is taken from the plan, computed once for every kernel with the same
+        encoder settings."""
+        if plan is None:
+            feats, r = self.encoder(x, edge_attr)
+        else:
+            pairing = plan.pairing()
+            signs = None if pairing is None else self.parity_signs()
+            if signs is not None and (edge_attr is None
+                                      or torch.equal(edge_attr, edge_attr[pairing.rev])):
+                # h(x_ij) = ρ_h(−I) h(x_ji): the MLP runs on one edge of each reverse pair
+                return self._hidden(self.encoder.assemble(
+                    plan.geometric(self.encoder, half=True),
+                    None if edge_attr is None else edge_attr[pairing.half]), signs, pairing)
+            feats, r = self.encoder.assemble(plan.geometric(self.encoder), edge_attr)
         warn_vanishing_radial(self, r)
         h = self.mlp(feats)
         if self.cutoff is not None:
             h = h * envelope(r / self.cutoff)[..., None]
         return h
+
+    def _hidden(self, encoded, signs, pairing) -> torch.Tensor:
+        """h on the half of a symmetric edge set, the other half by the parity signs."""
+        feats, r = encoded
+        warn_vanishing_radial(self, r)
+        h = self.mlp(feats)
+        if self.cutoff is not None:
+            h = h * envelope(r / self.cutoff)[..., None]
+        return torch.cat([h, h * signs.to(h)]).index_select(0, pairing.index)
+
+    def parity_signs(self) -> torch.Tensor | None:
+        """s (H,) with h(−x) = s · h(x) for invariant edge features, when every layer of the MLP
+        commutes with −I (space = V(G) and the solved bases respect parity: O(n), E(n), not
+        SO(3)); None otherwise. Then a symmetric graph needs the MLP on half its edges
+        (:meth:`hidden_features` with a plan). Checked once, on the bases (random
+        coefficients), not on the current parameters."""
+        if not hasattr(self, "_parity"):
+            self._parity = parity_signs(self)
+        return self._parity
 
     def weight(self) -> torch.Tensor:
         """W (rep_out.size, H, rep_in.size)."""

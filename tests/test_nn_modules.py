@@ -333,12 +333,14 @@ def test_plain_mlp_shapes():
     assert mlp(torch.randn(3, 10)).shape == (3, 1)
 
 
-def test_gated_fast_path_matches_definition():
-    """The default (sliced) gated nonlinearity equals its definition: scalars through SiLU,
-    every other summand times σ(its own gate)."""
+@pytest.mark.parametrize("rows", [6, 10_000])  # the three-operation form, then the runs
+def test_gated_fast_path_matches_definition(rows):
+    """The default (fast) gated nonlinearity equals its definition, values and gradients:
+    scalars through SiLU, every other summand times σ(its own gate)."""
     G = gk.O(3)
     rep = 2 * Scalar + 2 * V(G) + V(G) ** 2 + Scalar + V(G)
-    x = torch.randn(6, gated(rep).size, dtype=torch.float64)
+    torch.manual_seed(0)
+    x = torch.randn(rows, gated(rep).size, dtype=torch.float64, requires_grad=True)
     out = GatedNonlinearity(rep)(x)
     expect, pos, gate = [], 0, rep.size
     for s in rep.summands():
@@ -349,7 +351,12 @@ def test_gated_fast_path_matches_definition():
             expect.append(v * torch.sigmoid(x[:, gate:gate + 1]))
             gate += 1
         pos += s.size
-    assert torch.allclose(out, torch.cat(expect, dim=1))
+    expect = torch.cat(expect, dim=1)
+    assert torch.allclose(out, expect, rtol=1e-12, atol=1e-14)
+    w = torch.randn_like(out)
+    (g_fast,) = torch.autograd.grad((out * w).sum(), x)
+    (g_def,) = torch.autograd.grad((expect * w).sum(), x)
+    assert torch.allclose(g_fast, g_def, rtol=1e-12, atol=1e-14)
     generic = GatedNonlinearity(rep, activation=torch.nn.SiLU())
     assert torch.allclose(generic(x), out)
 

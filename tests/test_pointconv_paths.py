@@ -18,7 +18,7 @@ from kernels.data.graphs import full_graph
 
 pytestmark = pytest.mark.torch
 
-METHODS = ["auto", "padded", "gathered", "scatter"]
+METHODS = ["auto", "padded", "gathered", "scatter", "edge"]
 
 
 def _reps(name):
@@ -70,7 +70,7 @@ def test_every_method_equals_explicit_kernels(kind, method):
 
 
 @pytest.mark.parametrize("kind", ["full", "radius"])
-@pytest.mark.parametrize("method", ["auto", "padded", "gathered"])
+@pytest.mark.parametrize("method", ["auto", "padded", "gathered", "edge"])
 def test_gradients_equal_the_scatter_path(kind, method):
     """∂/∂(features, positions, every parameter) of a fixed projection of the output."""
     conv, pos, f, ei = _setup(kind, seed=1)
@@ -122,6 +122,40 @@ def test_small_graphs_take_the_dense_product_and_agree(method):
     assert relative_error(dense, two) <= 1e-10
 
 
+@pytest.mark.parametrize("k", [4, 30])
+def test_auto_on_small_graphs_takes_the_cheaper_of_edge_side_and_dense_w(k, monkeypatch):
+    """Below min_two_stage_nodes, "auto" applies the edge-side contraction exactly when it
+    counts fewer multiply-adds than the dense W on T: at degree 4 on an N-body-like layer
+    (many copies per type), not at degree 30; both give the explicit kernels' answer."""
+    G = O(3)
+    rep = 8 * Scalar + 4 * V(G)
+    torch.manual_seed(3)
+    conv = PointConv(G, rep, gated(rep), hidden=4 * Scalar + 2 * V(G) + 2 * harmonic(V(G), 2),
+                     cutoff=1.5, self_interaction=False, bias=False, dtype=torch.float64)
+    bil = conv.kernel.bilinear
+    n = 40
+    assert n < bil.min_two_stage_nodes
+    H, c_in, c_out = bil.rep_h.size, bil.rep_in.size, bil.rep_out.size
+    tables = [(torch.empty(n, k, H), None)]
+    cheaper = bil.edge_side_cost(n, n * k) < n * k * H * c_in + n * c_out * H * c_in
+    assert conv._edge_side(tables, n) == cheaper == (k == 4)
+    calls = []
+    build = bil.edge_side
+    monkeypatch.setattr(bil, "edge_side", lambda: calls.append(1) or build())
+    gen = torch.Generator().manual_seed(k)
+    pos = torch.rand(n, 3, generator=gen, dtype=torch.float64)
+    f = torch.randn(n, rep.size, generator=gen, dtype=torch.float64)
+    ei = knn_graph(pos, k)
+    with torch.no_grad():
+        out = conv(f, pos, ei)
+        assert bool(calls) == (k == 4)
+        assert relative_error(out, _explicit(conv, f, pos, ei)) <= 1e-10
+    conv.method = "padded"
+    assert not conv._edge_side(tables, n)
+    conv.method = "edge"
+    assert conv._edge_side(tables, n)
+
+
 def test_the_two_stage_threshold_falls_with_the_saving():
     """Larger layers save more per node, so they switch to two stages on smaller graphs."""
     G, rep_in, _, _ = _reps("O(3)")
@@ -141,7 +175,7 @@ def test_auto_takes_the_gathered_path_at_small_degree_only():
     assert not conv._gathered(1)
 
 
-@pytest.mark.parametrize("method", ["gathered", "padded"])
+@pytest.mark.parametrize("method", ["gathered", "padded", "edge"])
 def test_network_on_fully_connected_systems_is_equivariant(method):
     """A 2-layer SteerablePointNet on N-body-sized systems: a random O(3) element (rotation
     times a reflection) applied to positions and features together."""
@@ -162,3 +196,22 @@ def test_network_on_fully_connected_systems_is_equivariant(method):
         out = net(f, pos, ei)
         moved = net(f @ rho_in.T, pos @ g.T, ei)
     assert relative_error(moved, out @ g.T) <= 1e-10
+
+
+@pytest.mark.parametrize("shape", [(3, 5, 2, 4), (3, 2, 5, 4), (2, 4, 3, 1), (2, 1, 3, 6)])
+def test_bmm_gradients_equal_torch_bmm_in_either_orientation(shape):
+    """kernels.contract.bmm's backward (which picks the wider orientation per gradient) gives
+    torch.bmm's gradients, for short and long inner sides and for transposed-view operands."""
+    from kernels.contract import bmm
+
+    n, i, k, j = shape
+    gen = torch.Generator().manual_seed(1)
+    a = torch.randn(n, k, i, generator=gen, dtype=torch.float64).transpose(1, 2)  # a view
+    b = torch.randn(n, k, j, generator=gen, dtype=torch.float64)
+    w = torch.randn(n, i, j, generator=gen, dtype=torch.float64)
+    grads = []
+    for f in (bmm, torch.bmm):
+        x, y = a.clone().requires_grad_(), b.clone().requires_grad_()
+        grads.append(torch.autograd.grad((f(x, y) * w).sum(), (x, y)))
+    for g, ref in zip(*grads):
+        assert torch.allclose(g, ref, rtol=1e-12, atol=1e-14)

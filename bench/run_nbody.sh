@@ -23,6 +23,15 @@ case "${1:-default}" in
     done ;;
   screen3)  # after screen2: width
     run --model groupkit --epochs 20 --options '{"width": 16}' --results bench/results/nbody_screen.jsonl ;;
+  screen4)  # after screen3: node inputs (charge, position about the centroid), EGNN-style
+    # position updates between blocks, equivariant normalisation, bounded node scalars, lr
+    S=bench/results/nbody_screen.jsonl
+    for opts in '{"node_charge": true, "centroid": true}' '{"position_updates": true}' \
+                '{"norm": true}' '{"node_scalars": true, "bound_node_scalars": true}' \
+                '{"node_charge": true, "centroid": true, "position_updates": true, "node_scalars": true, "bound_node_scalars": true}'; do
+      run --model groupkit --epochs 20 --options "$opts" --results $S
+    done
+    run --model groupkit --epochs 20 --lr 5e-4 --results $S ;;
   default)  # groupkit and EGNN first, the GNN last; the trained groupkit models (and EGNN's
     # seed 0) are kept, < 1 MB each. ${SKIP:-} lists finished runs to skip, e.g. "groupkit0"
     C=bench/results/checkpoints
@@ -38,5 +47,5 @@ case "${1:-default}" in
       case " ${SKIP:-} " in *" gnn$seed "*) continue ;; esac
       run --model gnn --seed $seed
     done ;;
-  *) echo "usage: $0 {screen,screen2,screen3,default}"; exit 2 ;;
+  *) echo "usage: $0 {screen,screen2,screen3,screen4,default}"; exit 2 ;;
 esac

@@ -133,3 +133,40 @@ def test_build_model_rejects_unknown_names_and_groups():
         nbody.build_model("mlp")
     with pytest.raises(ValueError, match="group must be one of"):
         nbody.build_model("groupkit", group="SU(2)")
+
+
+@pytest.mark.parametrize("options", [
+    {"node_charge": True, "centroid": True},
+    {"position_updates": True},
+    {"norm": True},
+    {"node_scalars": True, "bound_node_scalars": True},
+    {"node_charge": True, "centroid": True, "position_updates": True, "norm": True,
+     "node_scalars": True, "bound_node_scalars": True, "group": "SO(3)"},
+], ids=["node-inputs", "position-updates", "norm", "bounded-node-scalars", "all"])
+def test_model_options_keep_e3_equivariance(systems, options):
+    # every option of ImplicitDynamics, on a fresh (seeded) model: E(3)-equivariant end to end
+    torch.manual_seed(0)
+    model = nbody.build_model("groupkit", width=2, kernel_width=2, layers=3, **options).eval()
+    pos, vel, q = systems
+    improper = options.get("group") != "SO(3)"
+    rng = np.random.default_rng(11)
+    R = _random_o3(rng, improper)
+    t = torch.as_tensor(rng.standard_normal(3), dtype=torch.float32)
+    out = _predict(model, pos, vel, q)
+    moved = _predict(model, pos @ R.T + t, vel @ R.T, q)
+    assert (moved - (out @ R.T + t)).abs().max() / out.abs().max() < TOL
+    perm = torch.as_tensor(rng.permutation(pos.shape[1]))
+    permuted = _predict(model, pos[:, perm], vel[:, perm], q[:, perm])
+    assert (permuted - out[:, perm]).abs().max() / out.abs().max() < TOL
+    assert (out - pos).abs().max() > 1e-3  # the options change the output: not a no-op
+
+
+def test_centroid_input_is_the_position_about_the_systems_centre():
+    # on fully connected graphs the centroid of a node's neighbourhood is its system's centre
+    model = nbody.ImplicitDynamics(width=2, kernel_width=2, layers=1, centroid=True)
+    pos = torch.randn(8, 3)
+    edge_index = full_graph([5, 3])
+    got = model._node_input(pos, torch.zeros(8, 3), torch.ones(8), edge_index[0],
+                            edge_index[1])[:, -3:]
+    centre = torch.cat([pos[:5].mean(0).expand(5, 3), pos[5:].mean(0).expand(3, 3)])
+    assert torch.allclose(got, pos - centre, atol=1e-6)

@@ -103,7 +103,9 @@ class ImplicitDynamics(nn.Module):
                  kernel_width: int = 4, degree: int = 2, feature_degree: int = 1,
                  edge_distance: bool = True, length_scale: float = 4.0, n_radial: int = 8,
                  cutoff: float | None = None, velocity_invariants: bool = False,
-                 node_scalars: bool = False):
+                 node_scalars: bool = False, bound_node_scalars: bool = False,
+                 node_charge: bool = False, centroid: bool = False,
+                 position_updates: bool = False, norm: bool = False):
         super().__init__()
         G = _group(group)
         if feature_degree not in (1, 2):
@@ -120,7 +122,14 @@ class ImplicitDynamics(nn.Module):
         self.n_scalars = 2 * width if node_scalars else 0
         edge_features = (2 if edge_distance else 1) + (3 if velocity_invariants else 0) \
             + 2 * self.n_scalars
-        self.embed = EquivariantLinear(Scalar + vec, rep)
+        self.bound_node_scalars = bound_node_scalars
+        self.node_charge, self.centroid = node_charge, centroid
+        self.position_updates = position_updates
+        rep_in = Scalar + vec
+        if node_charge or centroid:
+            # scalars first, then vectors, in the order forward concatenates them
+            rep_in = direct_sum((1 + node_charge + centroid) * Scalar, (1 + centroid) * vec)
+        self.embed = EquivariantLinear(rep_in, rep)
         self.convs = nn.ModuleList(
             PointConv(G, rep, gated(rep), edge_features=edge_features, hidden=khidden,
                       degree=degree, avg_degree=N_PARTICLES - 1, length_scale=length_scale,
@@ -134,9 +143,15 @@ class ImplicitDynamics(nn.Module):
                 conv.kernel._radial_warned = True
         self.gates = nn.ModuleList(GatedNonlinearity(rep) for _ in range(layers))
         self.head = EquivariantLinear(rep, vec)
+        # position_updates: every block but the last moves the positions the next kernels see
+        self.moves = nn.ModuleList(EquivariantLinear(rep, vec) for _ in range(layers - 1)) \
+            if position_updates else None
+        self.norms = nn.ModuleList(FieldNorm(2 * width, width) for _ in range(layers)) \
+            if norm else None
+        if norm and feature_degree != 1:
+            raise ValueError("norm=True supports feature_degree=1 only.")
 
-    def forward(self, pos, vel, charges, edge_index):
-        j, i = edge_index[0], edge_index[1]
+    def _edge_attr(self, pos, vel, charges, j, i):
         edge = [(charges[i] * charges[j]).unsqueeze(-1)]
         if self.edge_distance:
             # bounded (1 at contact, → 0 far away): the raw distance, unbounded, made the
@@ -147,15 +162,67 @@ class ImplicitDynamics(nn.Module):
             u = d / d.norm(dim=-1, keepdim=True).clamp_min(1e-6)
             edge += [(vel[i] * vel[j]).sum(-1, keepdim=True), (vel[i] * u).sum(-1, keepdim=True),
                      (vel[j] * u).sum(-1, keepdim=True)]
-        edge_attr = torch.cat(edge, dim=-1)
-        x = self.embed(torch.cat([vel.norm(dim=-1, keepdim=True), vel], dim=-1))
+        return torch.cat(edge, dim=-1)
+
+    def _node_input(self, pos, vel, charges, j, i):
+        scalars, vectors = [vel.norm(dim=-1, keepdim=True)], [vel]
+        if self.node_charge:
+            scalars.append(charges.unsqueeze(-1))
+        if self.centroid:
+            # position relative to the centroid of the node and its neighbours (the system's
+            # centre on the fully connected graph): translation-invariant, rotates with x
+            n = pos.shape[0]
+            total = pos.index_add(0, i, pos[j])
+            count = torch.ones(n, dtype=pos.dtype, device=pos.device).index_add(
+                0, i, torch.ones_like(i, dtype=pos.dtype))
+            r = pos - total / count.unsqueeze(-1)
+            scalars.append(r.norm(dim=-1, keepdim=True))
+            vectors.append(r)
+        return torch.cat(scalars + vectors, dim=-1)
+
+    def forward(self, pos, vel, charges, edge_index):
+        j, i = edge_index[0], edge_index[1]
+        edge_attr = self._edge_attr(pos, vel, charges, j, i)
+        x = self.embed(self._node_input(pos, vel, charges, j, i))
         k = self.n_scalars
-        for conv, gate in zip(self.convs, self.gates):
-            # node_scalars: the invariant fields of both ends condition every kernel, so that
-            # messages depend non-linearly on the receiving node too (as EGNN's do)
-            ea = edge_attr if not k else torch.cat([edge_attr, x[j, :k], x[i, :k]], dim=-1)
-            x = x + gate(conv(x, pos, edge_index, ea))
+        for layer, (conv, gate) in enumerate(zip(self.convs, self.gates)):
+            h = x if self.norms is None else self.norms[layer](x)
+            ea = edge_attr
+            if k:
+                # node_scalars: the invariant fields of both ends condition every kernel, so
+                # that messages depend non-linearly on the receiving node too (as EGNN's do);
+                # unbounded, they grow through the residual stack and the kernels diverge
+                s = torch.tanh(h[:, :k]) if self.bound_node_scalars else h[:, :k]
+                ea = torch.cat([edge_attr, s[j], s[i]], dim=-1)
+            x = x + gate(conv(h, pos, edge_index, ea))
+            if self.moves is not None and layer < len(self.moves):
+                pos = pos + self.moves[layer](x)
+                edge_attr = self._edge_attr(pos, vel, charges, j, i)
         return pos + self.head(x)
+
+
+class FieldNorm(nn.Module):
+    """Equivariant normalisation of ``s`` scalars followed by ``m`` 3-vectors: a layer norm of
+    the scalars, the vectors divided by the root mean square of their norms, each field then
+    scaled by a learnable gain (and the scalars shifted by a learnable bias). Commutes with
+    O(3) acting on the vectors.
+
+    >>> norm = FieldNorm(2, 1)
+    >>> norm(torch.randn(4, 5)).shape
+    torch.Size([4, 5])
+    """
+
+    def __init__(self, s: int, m: int, eps: float = 1e-5):
+        super().__init__()
+        self.s, self.m, self.eps = s, m, eps
+        self.scalar_norm = nn.LayerNorm(s, eps=eps)
+        self.vector_gain = nn.Parameter(torch.ones(m))
+
+    def forward(self, x):
+        a, v = x[:, :self.s], x[:, self.s:].reshape(x.shape[0], self.m, 3)
+        rms = ((v * v).sum(-1).mean(-1, keepdim=True) + self.eps).sqrt().unsqueeze(-1)
+        v = v / rms * self.vector_gain.unsqueeze(-1)
+        return torch.cat([self.scalar_norm(a), v.reshape(x.shape[0], -1)], dim=-1)
 
 
 class GNNDynamics(nn.Module):

@@ -32,6 +32,23 @@ case "${1:-default}" in
       run --model groupkit --epochs 20 --options "$opts" --results $S
     done
     run --model groupkit --epochs 20 --lr 5e-4 --results $S ;;
+  screen5)  # after screen4: combinations of the helpful ones (position updates, bounded node
+    # scalars, norm), and a larger lr
+    S=bench/results/nbody_screen.jsonl
+    for opts in '{"position_updates": true, "node_scalars": true, "bound_node_scalars": true}' \
+                '{"position_updates": true, "node_scalars": true, "bound_node_scalars": true, "norm": true}' \
+                '{"node_scalars": true, "bound_node_scalars": true, "norm": true}'; do
+      run --model groupkit --epochs 20 --options "$opts" --results $S
+    done
+    run --model groupkit --epochs 20 --lr 2e-3 --options '{"position_updates": true, "node_scalars": true, "bound_node_scalars": true}' --results $S ;;
+  screen6)  # after screen5: sizes and the node's charge on top of position updates + bounded
+    # node scalars; EGNN at lr 2e-3 as the reference for screen5's lr
+    S=bench/results/nbody_screen.jsonl
+    B='"position_updates": true, "node_scalars": true, "bound_node_scalars": true'
+    for extra in '"kernel_width": 8' '"width": 12' '"layers": 6' '"node_charge": true'; do
+      run --model groupkit --epochs 20 --options "{$B, $extra}" --results $S
+    done
+    run --model egnn --epochs 20 --lr 2e-3 --results $S ;;
   default)  # groupkit and EGNN first, the GNN last; the trained groupkit models (and EGNN's
     # seed 0) are kept, < 1 MB each. ${SKIP:-} lists finished runs to skip, e.g. "groupkit0"
     C=bench/results/checkpoints
@@ -47,5 +64,5 @@ case "${1:-default}" in
       case " ${SKIP:-} " in *" gnn$seed "*) continue ;; esac
       run --model gnn --seed $seed
     done ;;
-  *) echo "usage: $0 {screen,screen2,screen3,screen4,default}"; exit 2 ;;
+  *) echo "usage: $0 {screen,screen2,screen3,screen4,screen5,screen6,default}"; exit 2 ;;
 esac

@@ -400,14 +400,29 @@ def save_trained(path, model: nn.Module, name: str, options: dict | None = None,
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-    torch.save({"model": name, "options": dict(options or {}), "state_dict": state,
-                "info": info}, path)
+    # the complete options (defaults included), so that later changes of DEFAULTS never change
+    # what a saved file rebuilds
+    torch.save({"model": name, "options": {**DEFAULTS.get(name, {}), **(options or {})},
+                "format": 2, "state_dict": state, "info": info}, path)
+
+
+#: what build_model("groupkit") built before the defaults changed: files saved then (no
+#: "format" key) hold only the options that differed from these
+LEGACY_DEFAULTS = {"groupkit": dict(group="O(3)", width=8, layers=4, kernel_width=4, degree=2,
+                                    feature_degree=1, edge_distance=True, length_scale=4.0,
+                                    node_scalars=False, bound_node_scalars=False,
+                                    position_updates=False, node_charge=False, centroid=False,
+                                    norm=False)}
 
 
 def load_trained(path) -> nn.Module:
-    """The model saved by :func:`save_trained` (in eval mode); see its example."""
+    """The model saved by :func:`save_trained` (in eval mode); see its example. Files written
+    before the defaults changed (format 1) are rebuilt with :data:`LEGACY_DEFAULTS`."""
     blob = torch.load(path, map_location="cpu", weights_only=True)
-    model = build_model(blob["model"], **blob["options"])
+    options = blob["options"]
+    if blob.get("format", 1) < 2:
+        options = {**LEGACY_DEFAULTS.get(blob["model"], {}), **options}
+    model = build_model(blob["model"], **options)
     model.load_state_dict(blob["state_dict"])
     return model.eval()
 

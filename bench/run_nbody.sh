@@ -9,6 +9,10 @@ cd "$(dirname "$0")/.."
 PY=${PY:-python}
 export OMP_NUM_THREADS=1
 run() { flock /tmp/heavy.lock "$PY" -m kernels.experiments nbody "$@"; }
+# screen … screen6 ran with the groupkit defaults of their time (LEGACY_DEFAULTS in
+# kernels/experiments/nbody.py; every row records its complete options): rerunning them today
+# needs those options added (position_updates, node_scalars, bound_node_scalars, node_charge
+# all false). v2 and the default case's groupkit runs from then on use the new defaults.
 case "${1:-default}" in
   screen)
     S=bench/results/nbody_screen.jsonl
@@ -49,6 +53,22 @@ case "${1:-default}" in
       run --model groupkit --epochs 20 --options "{$B, $extra}" --results $S
     done
     run --model egnn --epochs 20 --lr 2e-3 --results $S ;;
+  v2)  # after screen6, with the new defaults (position updates, bounded node scalars, the
+    # node's charge): the default protocol for groupkit (3 seeds, checkpoints kept), then the
+    # paper protocol cut to 300 epochs (9,000 steps), groupkit and EGNN side by side, 3 seeds
+    C=bench/results/checkpoints
+    for seed in 0 1 2; do
+      case " ${SKIP:-} " in *" default$seed "*) continue ;; esac
+      run --model groupkit --seed $seed --save $C/nbody_groupkit_seed$seed.pt
+    done
+    for seed in 0 1 2; do
+      for model in groupkit egnn; do
+        case " ${SKIP:-} " in *" $model$seed "*) continue ;; esac
+        save=()
+        if [ $model = groupkit ]; then save=(--save $C/nbody_groupkit_paper-e300_seed$seed.pt); fi
+        run --model $model --seed $seed --protocol paper --epochs 300 "${save[@]}"
+      done
+    done ;;
   default)  # groupkit and EGNN first, the GNN last; the trained groupkit models (and EGNN's
     # seed 0) are kept, < 1 MB each. ${SKIP:-} lists finished runs to skip, e.g. "groupkit0"
     C=bench/results/checkpoints
@@ -64,5 +84,5 @@ case "${1:-default}" in
       case " ${SKIP:-} " in *" gnn$seed "*) continue ;; esac
       run --model gnn --seed $seed
     done ;;
-  *) echo "usage: $0 {screen,screen2,screen3,screen4,screen5,screen6,default}"; exit 2 ;;
+  *) echo "usage: $0 {screen,screen2,screen3,screen4,screen5,screen6,v2,default}"; exit 2 ;;
 esac

@@ -11,9 +11,10 @@ reports it. The model kept is the one with the lowest validation MSE (``groupkit
 Models (:func:`build_model`; all ``forward(pos, vel, charges, edge_index)`` → positions):
 
 * ``groupkit`` — :class:`ImplicitDynamics`: implicit-kernel message passing (``PointConv`` with
-  an equivariant-MLP kernel of the relative position and the edge features, gated
-  nonlinearities, residual connections), O(3)-equivariant and translation-equivariant (only
-  relative positions enter; the output is a displacement added to the positions).
+  an equivariant-MLP kernel of the relative position, the edge features and both nodes'
+  bounded invariant fields, gated nonlinearities, residual connections, EGNN-style position
+  updates between blocks), O(3)-equivariant and translation-equivariant (only relative
+  positions enter; the outputs are displacements added to the positions).
 * ``egnn`` — :class:`~kernels.baselines.EGNNDynamics`, EGNN's own N-body model (E(3)).
 * ``gnn`` — :class:`GNNDynamics`, a plain message-passing network of EGNN's size (no symmetry).
 * ``e3nn`` — :class:`~kernels.baselines.E3nnDynamics`, tensor-product convolutions with a radial
@@ -57,7 +58,7 @@ from ..records import default_path, machine_info, record_run
 
 __all__ = ["ImplicitDynamics", "GNNDynamics", "build_model", "MODELS", "GROUPS", "PROTOCOLS",
            "Protocol", "PUBLISHED", "load_splits", "train", "evaluate", "save_trained",
-           "load_trained", "main"]
+           "load_trained", "main", "FieldNorm", "DEFAULTS", "LEGACY_DEFAULTS"]
 
 MODELS = ("groupkit", "egnn", "gnn", "e3nn")
 #: the symmetry each model is built with (recorded as the run's ``group``)
@@ -79,16 +80,25 @@ def _group(name: str):
 class ImplicitDynamics(nn.Module):
     """groupkit's N-body model: implicit-kernel message passing with residual connections.
 
-    Node input [|v|, v] (Scalar ⊕ V) → EquivariantLinear → ``layers`` residual blocks
-    x ← x + Gate(PointConv(x)) over the fully connected graph → EquivariantLinear → V, a
-    displacement added to the positions. Hidden features 2m·1 ⊕ m·V (⊕ m·Y2 with
+    Node input [|v|, v] (Scalar ⊕ V; with ``node_charge`` also q_i, with ``centroid`` also
+    |r_i| and r_i = x_i − the centroid of i's neighbourhood) → EquivariantLinear → ``layers``
+    residual blocks x ← x + Gate(PointConv(x)) over the fully connected graph →
+    EquivariantLinear → V, a displacement added to the positions. With ``position_updates``
+    (EGNN's inductive bias) every block but the last also moves the positions the next
+    kernels see, x_pos ← x_pos + EquivariantLinear(x) → V, and the output displacement is
+    added to the moved positions (the distance edge feature follows the moved positions).
+    ``norm`` puts an equivariant :class:`FieldNorm` before each
+    convolution. Hidden features 2m·1 ⊕ m·V (⊕ m·Y2 with
     ``feature_degree=2``), m = ``width``; the kernels' MLP has hidden type 2k·1 ⊕ k·V ⊕ k·Y2
     (k = ``kernel_width``, up to angular ``degree``) and sees the edge features q_i q_j (and
     1 / (1 + |x_i − x_j|) with ``edge_distance``); ``length_scale`` sets its radial basis and
     ``cutoff`` (None: all pairs interact) an optional envelope. ``velocity_invariants`` adds
     the edge features v_i·v_j, v_i·x̂_ij, v_j·x̂_ij; ``node_scalars`` feeds the invariant fields
-    of both nodes (the first 2m coordinates) to every kernel as edge features. Equivariant
+    of both nodes (the first 2m coordinates) to every kernel as edge features, squashed by tanh
+    with ``bound_node_scalars`` (unbounded, they made training diverge). Equivariant
     under ``group`` ("O(3)" or "SO(3)") acting on positions and velocities, and translations.
+    The constructor's defaults are the first model's (every option off); the experiment's
+    model, ``build_model("groupkit")``, turns on what validation chose (:data:`DEFAULTS`).
 
     ``forward(pos (N, 3), vel (N, 3), charges (N,), edge_index (2, E))`` → positions (N, 3).
 
@@ -247,10 +257,13 @@ class GNNDynamics(nn.Module):
         return pos + self.net(torch.cat([pos, vel], dim=-1), edge_index, edge_attr)
 
 
-#: the settings :func:`build_model` uses unless told otherwise (groupkit's chosen on validation)
+#: the settings :func:`build_model` uses unless told otherwise (groupkit's chosen on validation,
+#: bench/run_nbody.sh screen…screen6; before screen6 they were :data:`LEGACY_DEFAULTS`)
 DEFAULTS = {
     "groupkit": dict(group="O(3)", width=8, layers=4, kernel_width=4, degree=2,
-                     feature_degree=1, edge_distance=True, length_scale=4.0),
+                     feature_degree=1, edge_distance=True, length_scale=4.0,
+                     position_updates=True, node_scalars=True, bound_node_scalars=True,
+                     node_charge=True),
     "egnn": dict(hidden=64, layers=4),
     "gnn": dict(hidden=64, layers=4),
     "e3nn": dict(),

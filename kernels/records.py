@@ -118,13 +118,14 @@ def _fmt(x: float) -> str:
 
 
 def results_table(runs: list[dict], *, keys=_KEYS) -> str:
-    """A markdown table: one row per (task, target, protocol, metric, model, group), with the
-    mean ± sample std of ``value`` over the runs (seeds), their count, the median training
-    time and the parameter count."""
+    """A markdown table: one row per (task, target, protocol, metric, model, group) and
+    parameter count (a model whose size changed is another model: its runs are never
+    averaged with the old ones), with the mean ± sample std of ``value`` over the runs
+    (seeds), their count, the median training time and the parameter count."""
     groups: dict[tuple, list[dict]] = {}
     for r in runs:
-        groups.setdefault(tuple(str(r[k]) if r[k] is not None else "–" for k in keys),
-                          []).append(r)
+        key = tuple(str(r[k]) if r[k] is not None else "–" for k in keys)
+        groups.setdefault(key + (r["params"],), []).append(r)
     head = list(keys) + ["mean ± std", "seeds", "train s", "params"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for key in sorted(groups):
@@ -133,7 +134,7 @@ def results_table(runs: list[dict], *, keys=_KEYS) -> str:
         val = _fmt(statistics.mean(vals)) + (f" ± {_fmt(statistics.stdev(vals))}"
                                              if len(vals) > 1 else "")
         params = sorted({r["params"] for r in rs})
-        lines.append("| " + " | ".join(list(key) + [
+        lines.append("| " + " | ".join(list(key[:-1]) + [
             val, str(len({r["seed"] for r in rs})),
             f"{statistics.median(r['train_seconds'] for r in rs):.0f}",
             "/".join(f"{p:,}" for p in params)]) + " |")

@@ -120,9 +120,11 @@ def _fmt(x: float) -> str:
 
 
 def results_table(runs: list[dict], *, keys=_KEYS) -> str:
-    """A markdown table: one row per (task, target, protocol, metric, model, group), with the
-    mean ± sample std of ``value`` over the seeds, their count, the median training time and
-    the parameter count. Of several runs with the same seed only the last in ``runs`` counts.
+    """A markdown table: one row per (task, target, protocol, metric, model, group) and
+    parameter count (a model whose size changed is another model: its runs are never averaged
+    with the old ones), with the mean ± sample std of ``value`` over the seeds, their count,
+    the median training time and the parameter count. Of several runs with the same seed
+    only the last in ``runs`` counts.
 
     >>> runs = [dict(task="qm9", target="homo", protocol="default", metric="test_mae_mev",
     ...              model="egnn", group="E(3)", seed=s, value=v, train_seconds=9.0, params=7)
@@ -133,8 +135,8 @@ def results_table(runs: list[dict], *, keys=_KEYS) -> str:
     groups: dict[tuple, dict] = {}
     for r in runs:
         # keyed by seed inside each row, so that a later run of a seed replaces the earlier one
-        groups.setdefault(tuple(str(r[k]) if r[k] is not None else "–" for k in keys),
-                          {})[r["seed"]] = r
+        key = tuple(str(r[k]) if r[k] is not None else "–" for k in keys) + (r["params"],)
+        groups.setdefault(key, {})[r["seed"]] = r
     groups = {key: list(by_seed.values()) for key, by_seed in groups.items()}
     head = list(keys) + ["mean ± std", "seeds", "train s", "params"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
@@ -144,7 +146,7 @@ def results_table(runs: list[dict], *, keys=_KEYS) -> str:
         val = _fmt(statistics.mean(vals)) + (f" ± {_fmt(statistics.stdev(vals))}"
                                              if len(vals) > 1 else "")
         params = sorted({r["params"] for r in rs})
-        lines.append("| " + " | ".join(list(key) + [
+        lines.append("| " + " | ".join(list(key[:-1]) + [
             val, str(len(rs)),
             f"{statistics.median(r['train_seconds'] for r in rs):.0f}",
             "/".join(f"{p:,}" for p in params)]) + " |")

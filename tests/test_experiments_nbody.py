@@ -13,7 +13,10 @@ from kernels.experiments import nbody
 from kernels.records import FIELDS, read_runs
 
 ROOT = Path(__file__).resolve().parent.parent
-COMMITTED = ROOT / "bench" / "results" / "checkpoints" / "nbody_groupkit_seed0.pt"
+CHECKPOINTS = ROOT / "bench" / "results" / "checkpoints"
+COMMITTED = CHECKPOINTS / "nbody_groupkit_seed0.pt"  # the default model, default protocol
+# the model of the defaults before screen6 (format-1 file: rebuilt with LEGACY_DEFAULTS)
+LEGACY = CHECKPOINTS / "nbody_groupkit_legacy_seed0.pt"
 TOL = 1e-4  # float32, relative to the largest output
 
 
@@ -54,7 +57,7 @@ def _random_o3(rng, improper: bool) -> torch.Tensor:
 
 
 def _model(smoke, which):
-    return nbody.load_trained(COMMITTED if which == "committed" else smoke[1])
+    return nbody.load_trained({"committed": COMMITTED, "legacy": LEGACY}.get(which, smoke[1]))
 
 
 def test_smoke_run_writes_a_valid_record(smoke):
@@ -75,13 +78,29 @@ def test_smoke_record_matches_the_saved_model(smoke, systems):
                                                                                rel=1e-5)
 
 
-def test_committed_checkpoint_is_small_and_trained():
-    assert COMMITTED.stat().st_size < 1_000_000
-    blob = torch.load(COMMITTED, map_location="cpu", weights_only=True)
+@pytest.mark.parametrize("path", [COMMITTED, LEGACY], ids=["committed", "legacy"])
+def test_committed_checkpoint_is_small_and_trained(path):
+    assert path.stat().st_size < 1_000_000
+    blob = torch.load(path, map_location="cpu", weights_only=True)
     assert blob["model"] == "groupkit" and blob["info"]["test_mse"] < 0.05
 
 
-@pytest.mark.parametrize("which", ["committed", "fresh"])
+def test_committed_checkpoint_is_the_default_model():
+    # the file stores its complete options; they are today's defaults
+    blob = torch.load(COMMITTED, map_location="cpu", weights_only=True)
+    assert blob["format"] == 2 and blob["options"] == nbody.DEFAULTS["groupkit"]
+
+
+def test_legacy_checkpoint_still_loads_as_the_old_model():
+    # written before the defaults changed (no "format", options {}): rebuilt without the new
+    # options (load_state_dict is strict, so a wrong architecture would fail to load)
+    blob = torch.load(LEGACY, map_location="cpu", weights_only=True)
+    assert "format" not in blob and blob["options"] == {}
+    model = nbody.load_trained(LEGACY)
+    assert model.moves is None and model.n_scalars == 0 and not model.node_charge
+
+
+@pytest.mark.parametrize("which", ["committed", "legacy", "fresh"])
 @pytest.mark.parametrize("improper", [False, True], ids=["rotation", "rotoreflection"])
 def test_trained_model_is_e3_equivariant(smoke, systems, which, improper):
     model = _model(smoke, which)
@@ -96,7 +115,7 @@ def test_trained_model_is_e3_equivariant(smoke, systems, which, improper):
     assert (out - pos).abs().max() > 1e-2  # it predicts motion: not trivially equivariant
 
 
-@pytest.mark.parametrize("which", ["committed", "fresh"])
+@pytest.mark.parametrize("which", ["committed", "legacy", "fresh"])
 def test_trained_model_is_permutation_equivariant(smoke, systems, which):
     model = _model(smoke, which)
     pos, vel, q = systems
@@ -133,3 +152,40 @@ def test_build_model_rejects_unknown_names_and_groups():
         nbody.build_model("mlp")
     with pytest.raises(ValueError, match="group must be one of"):
         nbody.build_model("groupkit", group="SU(2)")
+
+
+@pytest.mark.parametrize("options", [
+    {"node_charge": True, "centroid": True},
+    {"position_updates": True},
+    {"norm": True},
+    {"node_scalars": True, "bound_node_scalars": True},
+    {"node_charge": True, "centroid": True, "position_updates": True, "norm": True,
+     "node_scalars": True, "bound_node_scalars": True, "group": "SO(3)"},
+], ids=["node-inputs", "position-updates", "norm", "bounded-node-scalars", "all"])
+def test_model_options_keep_e3_equivariance(systems, options):
+    # every option of ImplicitDynamics, on a fresh (seeded) model: E(3)-equivariant end to end
+    torch.manual_seed(0)
+    model = nbody.build_model("groupkit", width=2, kernel_width=2, layers=3, **options).eval()
+    pos, vel, q = systems
+    improper = options.get("group") != "SO(3)"
+    rng = np.random.default_rng(11)
+    R = _random_o3(rng, improper)
+    t = torch.as_tensor(rng.standard_normal(3), dtype=torch.float32)
+    out = _predict(model, pos, vel, q)
+    moved = _predict(model, pos @ R.T + t, vel @ R.T, q)
+    assert (moved - (out @ R.T + t)).abs().max() / out.abs().max() < TOL
+    perm = torch.as_tensor(rng.permutation(pos.shape[1]))
+    permuted = _predict(model, pos[:, perm], vel[:, perm], q[:, perm])
+    assert (permuted - out[:, perm]).abs().max() / out.abs().max() < TOL
+    assert (out - pos).abs().max() > 1e-3  # the options change the output: not a no-op
+
+
+def test_centroid_input_is_the_position_about_the_systems_centre():
+    # on fully connected graphs the centroid of a node's neighbourhood is its system's centre
+    model = nbody.ImplicitDynamics(width=2, kernel_width=2, layers=1, centroid=True)
+    pos = torch.randn(8, 3)
+    edge_index = full_graph([5, 3])
+    got = model._node_input(pos, torch.zeros(8, 3), torch.ones(8), edge_index[0],
+                            edge_index[1])[:, -3:]
+    centre = torch.cat([pos[:5].mean(0).expand(5, 3), pos[5:].mean(0).expand(3, 3)])
+    assert torch.allclose(got, pos - centre, atol=1e-6)

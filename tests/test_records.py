@@ -30,6 +30,15 @@ def test_table_reports_mean_and_sample_std_over_seeds(tmp_path):
     assert "| egnn | E(3) | 2 ± 1.414 | 2 |" in table[2] and "| gnn | E(3) | 5 | 1 |" in table[3]
 
 
+def test_table_never_averages_models_of_different_size(tmp_path):
+    # same name and protocol, another architecture (the defaults changed): two rows
+    path = tmp_path / "e.jsonl"
+    record_run(path, seed=0, value=1.0, **RUN)
+    record_run(path, seed=0, value=3.0, **{**RUN, "params": RUN["params"] + 1})
+    table = results_table(read_runs(path)).splitlines()
+    assert len(table) == 4 and "| 1 | 1 |" in table[2] and "| 3 | 1 |" in table[3]
+
+
 @pytest.mark.parametrize("bad", [dict(value=float("nan")), dict(seed=1.5), dict(params=-1),
                                  dict(task="")])
 def test_invalid_records_are_refused(tmp_path, bad):

@@ -11,9 +11,10 @@ reports it. The model kept is the one with the lowest validation MSE (``groupkit
 Models (:func:`build_model`; all ``forward(pos, vel, charges, edge_index)`` → positions):
 
 * ``groupkit`` — :class:`ImplicitDynamics`: implicit-kernel message passing (``PointConv`` with
-  an equivariant-MLP kernel of the relative position and the edge features, gated
-  nonlinearities, residual connections), O(3)-equivariant and translation-equivariant (only
-  relative positions enter; the output is a displacement added to the positions).
+  an equivariant-MLP kernel of the relative position, the edge features and both nodes'
+  bounded invariant fields, gated nonlinearities, residual connections, EGNN-style position
+  updates between blocks), O(3)-equivariant and translation-equivariant (only relative
+  positions enter; the outputs are displacements added to the positions).
 * ``egnn`` — :class:`~kernels.baselines.EGNNDynamics`, EGNN's own N-body model (E(3)).
 * ``gnn`` — :class:`GNNDynamics`, a plain message-passing network of EGNN's size (no symmetry).
 * ``e3nn`` — :class:`~kernels.baselines.E3nnDynamics`, tensor-product convolutions with a radial
@@ -57,7 +58,7 @@ from ..records import default_path, machine_info, record_run
 
 __all__ = ["ImplicitDynamics", "GNNDynamics", "build_model", "MODELS", "GROUPS", "PROTOCOLS",
            "Protocol", "PUBLISHED", "load_splits", "train", "evaluate", "save_trained",
-           "load_trained", "main"]
+           "load_trained", "main", "FieldNorm", "DEFAULTS", "LEGACY_DEFAULTS"]
 
 MODELS = ("groupkit", "egnn", "gnn", "e3nn")
 #: the symmetry each model is built with (recorded as the run's ``group``)
@@ -79,16 +80,25 @@ def _group(name: str):
 class ImplicitDynamics(nn.Module):
     """groupkit's N-body model: implicit-kernel message passing with residual connections.
 
-    Node input [|v|, v] (Scalar ⊕ V) → EquivariantLinear → ``layers`` residual blocks
-    x ← x + Gate(PointConv(x)) over the fully connected graph → EquivariantLinear → V, a
-    displacement added to the positions. Hidden features 2m·1 ⊕ m·V (⊕ m·Y2 with
+    Node input [|v|, v] (Scalar ⊕ V; with ``node_charge`` also q_i, with ``centroid`` also
+    |r_i| and r_i = x_i − the centroid of i's neighbourhood) → EquivariantLinear → ``layers``
+    residual blocks x ← x + Gate(PointConv(x)) over the fully connected graph →
+    EquivariantLinear → V, a displacement added to the positions. With ``position_updates``
+    (EGNN's inductive bias) every block but the last also moves the positions the next
+    kernels see, x_pos ← x_pos + EquivariantLinear(x) → V, and the output displacement is
+    added to the moved positions (the distance edge feature follows the moved positions).
+    ``norm`` puts an equivariant :class:`FieldNorm` before each
+    convolution. Hidden features 2m·1 ⊕ m·V (⊕ m·Y2 with
     ``feature_degree=2``), m = ``width``; the kernels' MLP has hidden type 2k·1 ⊕ k·V ⊕ k·Y2
     (k = ``kernel_width``, up to angular ``degree``) and sees the edge features q_i q_j (and
     1 / (1 + |x_i − x_j|) with ``edge_distance``); ``length_scale`` sets its radial basis and
     ``cutoff`` (None: all pairs interact) an optional envelope. ``velocity_invariants`` adds
     the edge features v_i·v_j, v_i·x̂_ij, v_j·x̂_ij; ``node_scalars`` feeds the invariant fields
-    of both nodes (the first 2m coordinates) to every kernel as edge features. Equivariant
+    of both nodes (the first 2m coordinates) to every kernel as edge features, squashed by tanh
+    with ``bound_node_scalars`` (unbounded, they made training diverge). Equivariant
     under ``group`` ("O(3)" or "SO(3)") acting on positions and velocities, and translations.
+    The constructor's defaults are the first model's (every option off); the experiment's
+    model, ``build_model("groupkit")``, turns on what validation chose (:data:`DEFAULTS`).
 
     ``forward(pos (N, 3), vel (N, 3), charges (N,), edge_index (2, E))`` → positions (N, 3).
 
@@ -103,7 +113,9 @@ class ImplicitDynamics(nn.Module):
                  kernel_width: int = 4, degree: int = 2, feature_degree: int = 1,
                  edge_distance: bool = True, length_scale: float = 4.0, n_radial: int = 8,
                  cutoff: float | None = None, velocity_invariants: bool = False,
-                 node_scalars: bool = False):
+                 node_scalars: bool = False, bound_node_scalars: bool = False,
+                 node_charge: bool = False, centroid: bool = False,
+                 position_updates: bool = False, norm: bool = False):
         super().__init__()
         G = _group(group)
         if feature_degree not in (1, 2):
@@ -120,7 +132,14 @@ class ImplicitDynamics(nn.Module):
         self.n_scalars = 2 * width if node_scalars else 0
         edge_features = (2 if edge_distance else 1) + (3 if velocity_invariants else 0) \
             + 2 * self.n_scalars
-        self.embed = EquivariantLinear(Scalar + vec, rep)
+        self.bound_node_scalars = bound_node_scalars
+        self.node_charge, self.centroid = node_charge, centroid
+        self.position_updates = position_updates
+        rep_in = Scalar + vec
+        if node_charge or centroid:
+            # scalars first, then vectors, in the order forward concatenates them
+            rep_in = direct_sum((1 + node_charge + centroid) * Scalar, (1 + centroid) * vec)
+        self.embed = EquivariantLinear(rep_in, rep)
         self.convs = nn.ModuleList(
             PointConv(G, rep, gated(rep), edge_features=edge_features, hidden=khidden,
                       degree=degree, avg_degree=N_PARTICLES - 1, length_scale=length_scale,
@@ -134,9 +153,15 @@ class ImplicitDynamics(nn.Module):
                 conv.kernel._radial_warned = True
         self.gates = nn.ModuleList(GatedNonlinearity(rep) for _ in range(layers))
         self.head = EquivariantLinear(rep, vec)
+        # position_updates: every block but the last moves the positions the next kernels see
+        self.moves = nn.ModuleList(EquivariantLinear(rep, vec) for _ in range(layers - 1)) \
+            if position_updates else None
+        self.norms = nn.ModuleList(FieldNorm(2 * width, width) for _ in range(layers)) \
+            if norm else None
+        if norm and feature_degree != 1:
+            raise ValueError("norm=True supports feature_degree=1 only.")
 
-    def forward(self, pos, vel, charges, edge_index):
-        j, i = edge_index[0], edge_index[1]
+    def _edge_attr(self, pos, vel, charges, j, i):
         edge = [(charges[i] * charges[j]).unsqueeze(-1)]
         if self.edge_distance:
             # bounded (1 at contact, → 0 far away): the raw distance, unbounded, made the
@@ -147,15 +172,67 @@ class ImplicitDynamics(nn.Module):
             u = d / d.norm(dim=-1, keepdim=True).clamp_min(1e-6)
             edge += [(vel[i] * vel[j]).sum(-1, keepdim=True), (vel[i] * u).sum(-1, keepdim=True),
                      (vel[j] * u).sum(-1, keepdim=True)]
-        edge_attr = torch.cat(edge, dim=-1)
-        x = self.embed(torch.cat([vel.norm(dim=-1, keepdim=True), vel], dim=-1))
+        return torch.cat(edge, dim=-1)
+
+    def _node_input(self, pos, vel, charges, j, i):
+        scalars, vectors = [vel.norm(dim=-1, keepdim=True)], [vel]
+        if self.node_charge:
+            scalars.append(charges.unsqueeze(-1))
+        if self.centroid:
+            # position relative to the centroid of the node and its neighbours (the system's
+            # centre on the fully connected graph): translation-invariant, rotates with x
+            n = pos.shape[0]
+            total = pos.index_add(0, i, pos[j])
+            count = torch.ones(n, dtype=pos.dtype, device=pos.device).index_add(
+                0, i, torch.ones_like(i, dtype=pos.dtype))
+            r = pos - total / count.unsqueeze(-1)
+            scalars.append(r.norm(dim=-1, keepdim=True))
+            vectors.append(r)
+        return torch.cat(scalars + vectors, dim=-1)
+
+    def forward(self, pos, vel, charges, edge_index):
+        j, i = edge_index[0], edge_index[1]
+        edge_attr = self._edge_attr(pos, vel, charges, j, i)
+        x = self.embed(self._node_input(pos, vel, charges, j, i))
         k = self.n_scalars
-        for conv, gate in zip(self.convs, self.gates):
-            # node_scalars: the invariant fields of both ends condition every kernel, so that
-            # messages depend non-linearly on the receiving node too (as EGNN's do)
-            ea = edge_attr if not k else torch.cat([edge_attr, x[j, :k], x[i, :k]], dim=-1)
-            x = x + gate(conv(x, pos, edge_index, ea))
+        for layer, (conv, gate) in enumerate(zip(self.convs, self.gates)):
+            h = x if self.norms is None else self.norms[layer](x)
+            ea = edge_attr
+            if k:
+                # node_scalars: the invariant fields of both ends condition every kernel, so
+                # that messages depend non-linearly on the receiving node too (as EGNN's do);
+                # unbounded, they grow through the residual stack and the kernels diverge
+                s = torch.tanh(h[:, :k]) if self.bound_node_scalars else h[:, :k]
+                ea = torch.cat([edge_attr, s[j], s[i]], dim=-1)
+            x = x + gate(conv(h, pos, edge_index, ea))
+            if self.moves is not None and layer < len(self.moves):
+                pos = pos + self.moves[layer](x)
+                edge_attr = self._edge_attr(pos, vel, charges, j, i)
         return pos + self.head(x)
+
+
+class FieldNorm(nn.Module):
+    """Equivariant normalisation of ``s`` scalars followed by ``m`` 3-vectors: a layer norm of
+    the scalars, the vectors divided by the root mean square of their norms, each field then
+    scaled by a learnable gain (and the scalars shifted by a learnable bias). Commutes with
+    O(3) acting on the vectors.
+
+    >>> norm = FieldNorm(2, 1)
+    >>> norm(torch.randn(4, 5)).shape
+    torch.Size([4, 5])
+    """
+
+    def __init__(self, s: int, m: int, eps: float = 1e-5):
+        super().__init__()
+        self.s, self.m, self.eps = s, m, eps
+        self.scalar_norm = nn.LayerNorm(s, eps=eps)
+        self.vector_gain = nn.Parameter(torch.ones(m))
+
+    def forward(self, x):
+        a, v = x[:, :self.s], x[:, self.s:].reshape(x.shape[0], self.m, 3)
+        rms = ((v * v).sum(-1).mean(-1, keepdim=True) + self.eps).sqrt().unsqueeze(-1)
+        v = v / rms * self.vector_gain.unsqueeze(-1)
+        return torch.cat([self.scalar_norm(a), v.reshape(x.shape[0], -1)], dim=-1)
 
 
 class GNNDynamics(nn.Module):
@@ -180,10 +257,13 @@ class GNNDynamics(nn.Module):
         return pos + self.net(torch.cat([pos, vel], dim=-1), edge_index, edge_attr)
 
 
-#: the settings :func:`build_model` uses unless told otherwise (groupkit's chosen on validation)
+#: the settings :func:`build_model` uses unless told otherwise (groupkit's chosen on validation,
+#: bench/run_nbody.sh screen…screen6; before screen6 they were :data:`LEGACY_DEFAULTS`)
 DEFAULTS = {
     "groupkit": dict(group="O(3)", width=8, layers=4, kernel_width=4, degree=2,
-                     feature_degree=1, edge_distance=True, length_scale=4.0),
+                     feature_degree=1, edge_distance=True, length_scale=4.0,
+                     position_updates=True, node_scalars=True, bound_node_scalars=True,
+                     node_charge=True),
     "egnn": dict(hidden=64, layers=4),
     "gnn": dict(hidden=64, layers=4),
     "e3nn": dict(),
@@ -333,14 +413,29 @@ def save_trained(path, model: nn.Module, name: str, options: dict | None = None,
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-    torch.save({"model": name, "options": dict(options or {}), "state_dict": state,
-                "info": info}, path)
+    # the complete options (defaults included), so that later changes of DEFAULTS never change
+    # what a saved file rebuilds
+    torch.save({"model": name, "options": {**DEFAULTS.get(name, {}), **(options or {})},
+                "format": 2, "state_dict": state, "info": info}, path)
+
+
+#: what build_model("groupkit") built before the defaults changed: files saved then (no
+#: "format" key) hold only the options that differed from these
+LEGACY_DEFAULTS = {"groupkit": dict(group="O(3)", width=8, layers=4, kernel_width=4, degree=2,
+                                    feature_degree=1, edge_distance=True, length_scale=4.0,
+                                    node_scalars=False, bound_node_scalars=False,
+                                    position_updates=False, node_charge=False, centroid=False,
+                                    norm=False)}
 
 
 def load_trained(path) -> nn.Module:
-    """The model saved by :func:`save_trained` (in eval mode); see its example."""
+    """The model saved by :func:`save_trained` (in eval mode); see its example. Files written
+    before the defaults changed (format 1) are rebuilt with :data:`LEGACY_DEFAULTS`."""
     blob = torch.load(path, map_location="cpu", weights_only=True)
-    model = build_model(blob["model"], **blob["options"])
+    options = blob["options"]
+    if blob.get("format", 1) < 2:
+        options = {**LEGACY_DEFAULTS.get(blob["model"], {}), **options}
+    model = build_model(blob["model"], **options)
     model.load_state_dict(blob["state_dict"])
     return model.eval()
 

@@ -64,6 +64,22 @@ class EdgeSideContraction(MasteredBuffers):
     :class:`~kernels.contract.TwoStageContraction`'s tables (see the module docstring).
 
     ``n_h``, ``n_in``, ``n_out``: the sizes of rep_h, rep_in, rep_out; ``dim``: len(θ).
+    :meth:`~kernels.bilinear.BilinearWeight.edge_side` builds one for a layer.
+
+    >>> import torch
+    >>> from groupkit import O, V, Scalar
+    >>> from kernels.bilinear import BilinearWeight
+    >>> G = O(3)
+    >>> bil = BilinearWeight(2 * Scalar + V(G), 3 * Scalar + 2 * V(G), Scalar + V(G),
+    ...                      dtype=torch.float64)
+    >>> E = bil.edge_side()
+    >>> hp = torch.randn(6, 4, 5, dtype=torch.float64)        # 6 targets, 4 in-edges each
+    >>> f = torch.randn(10, 9, dtype=torch.float64)           # 10 source nodes
+    >>> sp = torch.randint(0, 10, (6, 4))
+    >>> out = E(hp, sp, E.sources(f), E.weights(bil.weight))
+    >>> dense = torch.einsum("ohi,nwh,nwi->no", bil(), hp, f[sp])
+    >>> bool(torch.allclose(out, dense))
+    True
     """
 
     def __init__(self, C: TwoStageContraction, n_h: int, n_in: int, n_out: int, dim: int, *,

@@ -72,7 +72,7 @@ def _sign_diagonal(rep: Rep, g: np.ndarray) -> np.ndarray | None:
     return np.sign(d)
 
 
-def parity_signs(kernel) -> torch.Tensor | None:
+def _parity_signs(kernel) -> torch.Tensor | None:
     """See :meth:`ImplicitKernel.parity_signs`."""
     space, enc = kernel.space, kernel.encoder
     if space != V(kernel.group) or not isinstance(kernel.mlp, GatedMLP):
@@ -219,7 +219,7 @@ class ImplicitKernel(nn.Module):
         (:meth:`hidden_features` with a plan). Checked once, on the bases (random
         coefficients), not on the current parameters."""
         if not hasattr(self, "_parity"):
-            self._parity = parity_signs(self)
+            self._parity = _parity_signs(self)
         return self._parity
 
     def weight(self) -> torch.Tensor:

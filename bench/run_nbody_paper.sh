@@ -9,7 +9,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
 export OMP_NUM_THREADS=1
-model=${1:?usage: $0 {egnn,groupkit}}
+model=${1:-}
+case "$model" in egnn|groupkit) ;; *) echo "usage: $0 {egnn,groupkit}" >&2; exit 2 ;; esac
 for seed in ${SEEDS:-0 1 2}; do
   save=()
   if [ "$model" = groupkit ]; then save=(--save bench/results/checkpoints/nbody_groupkit_paper_seed$seed.pt); fi

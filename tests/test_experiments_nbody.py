@@ -17,6 +17,7 @@ CHECKPOINTS = ROOT / "bench" / "results" / "checkpoints"
 COMMITTED = CHECKPOINTS / "nbody_groupkit_seed0.pt"  # the default model, default protocol
 # the model of the defaults before screen6 (format-1 file: rebuilt with LEGACY_DEFAULTS)
 LEGACY = CHECKPOINTS / "nbody_groupkit_legacy_seed0.pt"
+PAPER = CHECKPOINTS / "nbody_groupkit_paper_seed0.pt"  # the default model, EGNN's protocol
 TOL = 1e-4  # float32, relative to the largest output
 
 
@@ -57,7 +58,8 @@ def _random_o3(rng, improper: bool) -> torch.Tensor:
 
 
 def _model(smoke, which):
-    return nbody.load_trained({"committed": COMMITTED, "legacy": LEGACY}.get(which, smoke[1]))
+    return nbody.load_trained({"committed": COMMITTED, "legacy": LEGACY,
+                               "paper": PAPER}.get(which, smoke[1]))
 
 
 def test_smoke_run_writes_a_valid_record(smoke):
@@ -78,16 +80,17 @@ def test_smoke_record_matches_the_saved_model(smoke, systems):
                                                                                rel=1e-5)
 
 
-@pytest.mark.parametrize("path", [COMMITTED, LEGACY], ids=["committed", "legacy"])
+@pytest.mark.parametrize("path", [COMMITTED, LEGACY, PAPER], ids=["committed", "legacy", "paper"])
 def test_committed_checkpoint_is_small_and_trained(path):
     assert path.stat().st_size < 1_000_000
     blob = torch.load(path, map_location="cpu", weights_only=True)
     assert blob["model"] == "groupkit" and blob["info"]["test_mse"] < 0.05
 
 
-def test_committed_checkpoint_is_the_default_model():
+@pytest.mark.parametrize("path", [COMMITTED, PAPER], ids=["committed", "paper"])
+def test_committed_checkpoint_is_the_default_model(path):
     # the file stores its complete options; they are today's defaults
-    blob = torch.load(COMMITTED, map_location="cpu", weights_only=True)
+    blob = torch.load(path, map_location="cpu", weights_only=True)
     assert blob["format"] == 2 and blob["options"] == nbody.DEFAULTS["groupkit"]
 
 
@@ -100,7 +103,7 @@ def test_legacy_checkpoint_still_loads_as_the_old_model():
     assert model.moves is None and model.n_scalars == 0 and not model.node_charge
 
 
-@pytest.mark.parametrize("which", ["committed", "legacy", "fresh"])
+@pytest.mark.parametrize("which", ["committed", "legacy", "paper", "fresh"])
 @pytest.mark.parametrize("improper", [False, True], ids=["rotation", "rotoreflection"])
 def test_trained_model_is_e3_equivariant(smoke, systems, which, improper):
     model = _model(smoke, which)
@@ -115,7 +118,7 @@ def test_trained_model_is_e3_equivariant(smoke, systems, which, improper):
     assert (out - pos).abs().max() > 1e-2  # it predicts motion: not trivially equivariant
 
 
-@pytest.mark.parametrize("which", ["committed", "legacy", "fresh"])
+@pytest.mark.parametrize("which", ["committed", "legacy", "paper", "fresh"])
 def test_trained_model_is_permutation_equivariant(smoke, systems, which):
     model = _model(smoke, which)
     pos, vel, q = systems

@@ -4,6 +4,7 @@
 # model, side by side (experiments.jsonl), one thread each, through the machine-wide lock.
 #   bash bench/run_nbody.sh screen     # ~6 min on a quiet 2-core machine
 #   bash bench/run_nbody.sh default    # ~20 min
+#   bash bench/run_nbody.sh v2         # ~70 min: today's groupkit model, default + paper-e300
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PY:-python}

@@ -54,6 +54,12 @@ case "${1:-default}" in
       run --model groupkit --epochs 20 --options "{$B, $extra}" --results $S
     done
     run --model egnn --epochs 20 --lr 2e-3 --results $S ;;
+  screen7)  # cheaper kernels for today's model (issue 16's step-time lever): kernel width 2,
+    # angular degree 1; options on top of DEFAULTS["groupkit"]
+    S=bench/results/nbody_screen.jsonl
+    for extra in '"kernel_width": 2' '"degree": 1'; do
+      run --model groupkit --epochs 20 --options "{$extra}" --results $S
+    done ;;
   v2)  # after screen6, with the new defaults (position updates, bounded node scalars, the
     # node's charge): the default protocol for groupkit (3 seeds, checkpoints kept), then the
     # paper protocol cut to 300 epochs (9,000 steps), groupkit and EGNN side by side, 3 seeds

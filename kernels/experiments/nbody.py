@@ -134,7 +134,6 @@ class ImplicitDynamics(nn.Module):
             + 2 * self.n_scalars
         self.bound_node_scalars = bound_node_scalars
         self.node_charge, self.centroid = node_charge, centroid
-        self.position_updates = position_updates
         rep_in = Scalar + vec
         if node_charge or centroid:
             # scalars first, then vectors, in the order forward concatenates them

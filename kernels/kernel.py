@@ -214,10 +214,10 @@ class ImplicitKernel(nn.Module):
 
     def parity_signs(self) -> torch.Tensor | None:
         """s (H,) with h(−x) = s · h(x) for invariant edge features, when every layer of the MLP
-        commutes with −I (space = V(G) and the solved bases respect parity: O(n), E(n), not
-        SO(3)); None otherwise. Then a symmetric graph needs the MLP on half its edges
-        (:meth:`hidden_features` with a plan). Checked once, on the bases (random
-        coefficients), not on the current parameters."""
+        commutes with −I (space = V(G) and the solved bases respect parity: O(n), E(n), and
+        SO(3) kernels without axial maps); None otherwise. Then a symmetric graph needs the
+        MLP on half its edges (:meth:`hidden_features` with a plan). Checked once, on the
+        bases (random coefficients), not on the current parameters."""
         if not hasattr(self, "_parity"):
             self._parity = _parity_signs(self)
         return self._parity

@@ -24,6 +24,7 @@ with its first two derivatives at the cut-off, and is 0 beyond it.
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -45,6 +46,24 @@ def envelope(t: torch.Tensor, p: int = 5) -> torch.Tensor:
     tp = t ** p
     u = 1 - (p + 1) * (p + 2) / 2 * tp + p * (p + 2) * tp * t - p * (p + 1) / 2 * tp * t * t
     return torch.where(t < 1, u, torch.zeros_like(u))
+
+
+def _monomial_table(C: np.ndarray, n: int, k: int):
+    """(index (k, m), weight (m,)) with x^⊗k @ C = w · Π_j x[index[j]] for every x, when each
+    column of C (n^k, m) is supported on the orderings of one multi-index (then, x^⊗k being
+    symmetric, the column is its weight sum times that monomial); else None."""
+    multi = np.stack(np.unravel_index(np.arange(n ** k), (n,) * k))  # (k, n^k)
+    index, weight = [], []
+    for j in range(C.shape[1]):
+        rows = np.flatnonzero(C[:, j])
+        if rows.size == 0:
+            return None
+        keys = {tuple(sorted(multi[:, i])) for i in rows}
+        if len(keys) != 1:
+            return None
+        index.append(sorted(multi[:, rows[0]]))
+        weight.append(C[rows, j].sum())
+    return np.asarray(index, dtype=np.int64).T.copy(), np.asarray(weight)
 
 
 class EdgeEncoder(nn.Module):
@@ -85,9 +104,31 @@ class EdgeEncoder(nn.Module):
         self.register_buffer("forms", torch.as_tensor(geo.forms, dtype=dt), persistent=False)
         M = geo.radius_form if geo.has_radius else torch.zeros(space.size, space.size)
         self.register_buffer("radius_form", torch.as_tensor(M, dtype=dt), persistent=False)
+        # Fast paths with the same values (they only skip multiplications by zero): on an
+        # orthogonal space (SO(n), O(n), …) the radius form is I and every invariant form a
+        # multiple of it, so r² = x·x and q_k = α_k r² instead of (…, n, n) contractions; and
+        # Sym^k's coordinates of x^⊗k are weighted monomials of x, so they are gathered
+        # products of k coordinates instead of a GEMM with the n^k-wide power.
+        I = np.eye(space.size)
+        self._identity_radius = geo.has_radius and np.array_equal(np.asarray(M), I)
+        alphas = [float(np.sum(F * I)) / space.size for F in geo.forms]
+        self._identity_forms = self._identity_radius and all(
+            np.allclose(F, a * I, rtol=0, atol=1e-12) for F, a in zip(geo.forms, alphas))
+        if self._identity_forms:
+            self.register_buffer("form_scales", torch.as_tensor(alphas, dtype=dt),
+                                 persistent=False)
+        self._monomials = []  # k with a monomial table
         for k in range(2, degree + 1):
-            B = torch.as_tensor(Sym(space, k).coordinates.T, dtype=dt)  # x^⊗k ↦ Sym coords
+            C = np.asarray(Sym(space, k).coordinates.T, dtype=np.float64)  # (n^k, m)
+            B = torch.as_tensor(C, dtype=dt)  # x^⊗k ↦ Sym coords
             self.register_buffer(f"sym{k}", B, persistent=False)
+            table = _monomial_table(C, space.size, k)
+            if table is not None:
+                idx, w = table
+                self.register_buffer(f"mono_index{k}", torch.as_tensor(idx), persistent=False)
+                self.register_buffer(f"mono_weight{k}", torch.as_tensor(w, dtype=dt),
+                                     persistent=False)
+                self._monomials.append(k)
         if self.n_radial:
             centers = torch.linspace(0, 1, self.n_radial, dtype=dt)
             self.register_buffer("centers", centers, persistent=False)
@@ -97,7 +138,10 @@ class EdgeEncoder(nn.Module):
         """r(x) = sqrt(|xᵀ M x|) (…,); its gradient is 0, not NaN, at r = 0."""
         if not self.geometry.has_radius:
             return None
-        q = torch.einsum("...i,ij,...j->...", x, self.radius_form.to(x.dtype), x).abs()
+        if self._identity_radius:  # xᵀ I x, without the (…, n, n) contraction
+            q = (x * x).sum(-1)
+        else:
+            q = torch.einsum("...i,ij,...j->...", x, self.radius_form.to(x.dtype), x).abs()
         tiny = (1e-12 * self.length_scale) ** 2
         return torch.sqrt(q.clamp_min(tiny))
 
@@ -122,14 +166,21 @@ class EdgeEncoder(nn.Module):
         """The parts of the features that depend on x alone: (scalars before the edge features
         — radial basis, invariant forms —, the angular parts after them, r)."""
         n = self.space.size
-        r = self.radius(x)
+        if self._identity_radius:  # r² = x·x, shared by the radius and the forms
+            r2 = (x * x).sum(-1)
+            r = torch.sqrt(r2.clamp_min((1e-12 * self.length_scale) ** 2))
+        else:
+            r = self.radius(x)
         before, after = [], []
         if self.n_radial:
             t = r / self.radial_scale
             before.append(torch.exp(-0.5 * ((t[..., None] - self.centers.to(x.dtype))
                                             / self.width) ** 2))
         if self.n_forms:
-            q = torch.einsum("...i,kij,...j->...k", x, self.forms.to(x.dtype), x)
+            if self._identity_forms:  # xᵀ(α I)x = α x·x
+                q = r2[..., None] * self.form_scales.to(x.dtype)
+            else:
+                q = torch.einsum("...i,kij,...j->...k", x, self.forms.to(x.dtype), x)
             before.append(q / self.length_scale ** 2)
         if self.normalize:
             eps = NORMALIZE_EPS * self.length_scale
@@ -139,7 +190,17 @@ class EdgeEncoder(nn.Module):
         after.append(xs)
         power = xs
         for k in range(2, self.degree + 1):
-            power = (power[..., :, None] * xs[..., None, :]).reshape(*x.shape[:-1], n ** k)
+            if k in self._monomials:
+                idx = getattr(self, f"mono_index{k}")  # (k, m)
+                mono = xs.index_select(-1, idx[0])
+                for j in range(1, k):
+                    mono = mono * xs.index_select(-1, idx[j])
+                after.append(mono * getattr(self, f"mono_weight{k}").to(x.dtype))
+                continue
+            power = xs
+            for _ in range(k - 1):
+                power = (power[..., :, None] * xs[..., None, :]).reshape(
+                    *x.shape[:-1], power.shape[-1] * n)
             after.append(power @ getattr(self, f"sym{k}").to(x.dtype))
         return before, after, r
 

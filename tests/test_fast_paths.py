@@ -200,3 +200,49 @@ def test_point_conv_paths_match_explicit_kernels_on_irregular_graphs(two_stage):
                                                                       f[ei[0]]))
     assert torch.allclose(out, ref, rtol=0, atol=1e-12 * float(ref.abs().max()))
     assert torch.equal(out[0], torch.zeros_like(out[0]))
+
+
+# -- the edge encoder's shortcuts (orthogonal spaces, monomial symmetric powers) ----------------
+def _encoder_spaces():
+    return {
+        "O(3), degree 3": (V(gk.O(3)), 3, None),
+        "SO(2), degree 2": (V(gk.SO(2)), 2, None),
+        "S(4) permutations (two forms)": (V(gk.S(4)), 2, None),
+        "Lorentz (indefinite)": (V(gk.Lorentz()), 2, False),
+    }
+
+
+@pytest.mark.parametrize("name", list(_encoder_spaces()))
+def test_edge_encoder_matches_its_defining_formulas(name):
+    """Radius, invariant forms and Sym^k coordinates against the definitions evaluated in numpy:
+    r = sqrt|xᵀMx|, q_k = xᵀF_k x / s², Sym^k(x̂) = x̂^⊗k @ coordinates (float64, 1e-12)."""
+    from kernels.embedding import EdgeEncoder
+    from kernels.geometry import space_geometry
+
+    space, degree, normalize = _encoder_spaces()[name]
+    enc = EdgeEncoder(space, degree=degree, n_radial=4, length_scale=1.7, normalize=normalize)
+    x = torch.randn(64, space.size, dtype=torch.float64, generator=torch.Generator().manual_seed(3))
+    before, after, r = enc.geometric(x)
+    geo, X = space_geometry(space), x.numpy()
+    r_ref = np.sqrt(np.abs(np.einsum("ni,ij,nj->n", X, geo.radius_form, X)))
+    np.testing.assert_allclose(r.numpy(), r_ref, rtol=1e-12)
+    q_ref = np.einsum("ni,kij,nj->nk", X, geo.forms, X) / 1.7 ** 2
+    np.testing.assert_allclose(before[-1].numpy(), q_ref, rtol=1e-12, atol=1e-14)
+    xs = after[0].numpy()
+    for k, got in zip(range(2, degree + 1), after[1:]):
+        power = xs
+        for _ in range(k - 1):
+            power = np.einsum("na,nb->nab", power, xs).reshape(len(xs), -1)
+        ref = power @ np.asarray(gk.Sym(space, k).coordinates).T
+        np.testing.assert_allclose(got.numpy(), ref, rtol=1e-12, atol=1e-14)
+
+
+def test_edge_encoder_takes_its_shortcuts_on_orthogonal_spaces():
+    """O(3): r² = x·x, the form a multiple of I, Sym² and Sym³ as weighted monomials; the
+    Lorentz metric takes the general contractions."""
+    from kernels.embedding import EdgeEncoder
+
+    enc = EdgeEncoder(V(gk.O(3)), degree=3)
+    assert enc._identity_radius and enc._identity_forms and enc._monomials == [2, 3]
+    lorentz = EdgeEncoder(V(gk.Lorentz()), degree=2, normalize=False)
+    assert not lorentz._identity_radius and not lorentz._identity_forms

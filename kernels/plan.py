@@ -148,7 +148,7 @@ class EdgePlan:
         self._given = edge_index
         self.edge_index = check_edge_index(edge_index, self.n)
         self.src, self.tgt = self.edge_index[0], self.edge_index[1]
-        self.rel = pos[self.src] - pos[self.tgt]
+        self.rel = pos.index_select(0, self.src) - pos.index_select(0, self.tgt)
         self._deg: torch.Tensor | None = None
         self._layout: BucketLayout | None = None
         self._geometric: dict = {}

@@ -254,7 +254,9 @@ class PointConv(nn.Module):
             return features.new_zeros(n, self.rep_out.size) + 0 * self.kernel.bilinear.weight.sum()
         if plan is None:
             src, tgt = edge_index[0], edge_index[1]
-            h = self.kernel.hidden_features(pos[src] - pos[tgt], edge_attr)  # (E, H)
+            # index_select: its backward is one index_add (advanced indexing's is a slow index_put)
+            rel = pos.index_select(0, src) - pos.index_select(0, tgt)
+            h = self.kernel.hidden_features(rel, edge_attr)  # (E, H)
             deg = torch.bincount(tgt, minlength=n)
         else:
             src, tgt, deg = plan.src, plan.tgt, plan.deg

@@ -161,13 +161,17 @@ class ImplicitDynamics(nn.Module):
             raise ValueError("norm=True supports feature_degree=1 only.")
 
     def _edge_attr(self, pos, vel, charges, j, i):
-        edge = [(charges[i] * charges[j]).unsqueeze(-1)]
+        # gathers by index_select: its backward is one index_add (advanced indexing's is a
+        # slower index_put)
+        edge = [(charges.index_select(0, i) * charges.index_select(0, j)).unsqueeze(-1)]
+        d = None
+        if self.edge_distance or self.velocity_invariants:
+            d = pos.index_select(0, i) - pos.index_select(0, j)
         if self.edge_distance:
             # bounded (1 at contact, → 0 far away): the raw distance, unbounded, made the
             # kernels extrapolate wildly on test systems wider than any seen in training
-            edge.append(1 / (1 + (pos[i] - pos[j]).norm(dim=-1, keepdim=True)))
+            edge.append(1 / (1 + d.norm(dim=-1, keepdim=True)))
         if self.velocity_invariants:
-            d = pos[i] - pos[j]
             u = d / d.norm(dim=-1, keepdim=True).clamp_min(1e-6)
             edge += [(vel[i] * vel[j]).sum(-1, keepdim=True), (vel[i] * u).sum(-1, keepdim=True),
                      (vel[j] * u).sum(-1, keepdim=True)]
@@ -194,6 +198,8 @@ class ImplicitDynamics(nn.Module):
         edge_attr = self._edge_attr(pos, vel, charges, j, i)
         x = self.embed(self._node_input(pos, vel, charges, j, i))
         k = self.n_scalars
+        # both ends of every edge in one gather: rows (j_e, i_e) side by side
+        ends = torch.stack([j, i], dim=1).reshape(-1) if k else None
         for layer, (conv, gate) in enumerate(zip(self.convs, self.gates)):
             h = x if self.norms is None else self.norms[layer](x)
             ea = edge_attr
@@ -202,7 +208,7 @@ class ImplicitDynamics(nn.Module):
                 # that messages depend non-linearly on the receiving node too (as EGNN's do);
                 # unbounded, they grow through the residual stack and the kernels diverge
                 s = torch.tanh(h[:, :k]) if self.bound_node_scalars else h[:, :k]
-                ea = torch.cat([edge_attr, s[j], s[i]], dim=-1)
+                ea = torch.cat([edge_attr, s.index_select(0, ends).view(-1, 2 * k)], dim=-1)
             x = x + gate(conv(h, pos, edge_index, ea))
             if self.moves is not None and layer < len(self.moves):
                 pos = pos + self.moves[layer](x)

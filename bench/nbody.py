@@ -128,10 +128,14 @@ def experiment_model(**options) -> nn.Module:
     return mod.build_model("groupkit", **options)
 
 
-def baseline_builder(rev: str, tmp: Path):
-    """:func:`steerable_dynamics` built with groupkit and kernels at git revision ``rev``: that
-    tree is unpacked into ``tmp`` with this file copied in, and imported in place of the
-    current packages just long enough to build from it (the models keep their own modules)."""
+def baseline_model(rev: str, tmp: Path, builder: str = "steerable_dynamics",
+                   options: dict | None = None) -> nn.Module:
+    """``builder`` (:func:`steerable_dynamics` or :func:`experiment_model`) with ``options``,
+    built with groupkit and kernels at git revision ``rev``: that tree is unpacked into ``tmp``
+    with this file copied in, and imported in place of the current packages just long enough to
+    build the model (which keeps its own modules; a module imported lazily after that, as
+    :func:`experiment_model` does, would come from the current tree, so the build happens
+    inside)."""
     tar = subprocess.run(["git", "-C", str(ROOT), "archive", rev], check=True,
                          capture_output=True).stdout
     subprocess.run(["tar", "-x", "-C", str(tmp)], input=tar, check=True)
@@ -140,7 +144,11 @@ def baseline_builder(rev: str, tmp: Path):
     saved = {k: sys.modules.pop(k) for k in list(sys.modules) if k.split(".")[0] in ours}
     sys.path.insert(0, str(tmp))
     try:
-        return importlib.import_module("bench.nbody").steerable_dynamics
+        model = getattr(importlib.import_module("bench.nbody"), builder)(**(options or {}))
+        where = Path(sys.modules[type(model).__module__].__file__).resolve()
+        if not where.is_relative_to(Path(tmp).resolve()):  # pragma: no cover - a guard
+            raise RuntimeError(f"the baseline model was built from {where}, not from {rev}.")
+        return model
     finally:
         sys.path.remove(str(tmp))
         for k in [k for k in sys.modules if k.split(".")[0] in ours]:
@@ -199,7 +207,8 @@ def main(argv=None) -> dict:
                     help="another groupkit model: options 'key=value,…' (repeatable)")
     ap.add_argument("--egnn-hidden", type=int, default=None)
     ap.add_argument("--baseline-rev", default=None,
-                    help="also time steerable_dynamics() built with groupkit at this git rev")
+                    help="also time the model (as --model-from says) built with groupkit at "
+                         "this git rev")
     ap.add_argument("--baseline-options", default="",
                     help="options 'key=value,…' for the --baseline-rev model")
     ap.add_argument("--clock", choices=("wall", "thread"), default="wall",
@@ -220,10 +229,11 @@ def main(argv=None) -> dict:
         models[f"groupkit {base}({v})"] = build(**parse_options(v))
     if args.baseline_rev:
         with tempfile.TemporaryDirectory() as tmp:
-            old = baseline_builder(args.baseline_rev, Path(tmp))
+            which = "steerable_dynamics" if args.model_from == "bench" else "experiment_model"
             opts = args.baseline_options
-            models[f"groupkit at {args.baseline_rev}: steerable_dynamics({opts})"] = \
-                old(**parse_options(opts))
+            label = "steerable_dynamics" if args.model_from == "bench" else base
+            models[f"groupkit at {args.baseline_rev}: {label}({opts})"] = baseline_model(
+                args.baseline_rev, Path(tmp), which, parse_options(opts))
     n_gk = count(next(iter(models.values())))
     if args.egnn_hidden:
         e, width = egnn(args.egnn_hidden), args.egnn_hidden

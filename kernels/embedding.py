@@ -104,11 +104,11 @@ class EdgeEncoder(nn.Module):
         self.register_buffer("forms", torch.as_tensor(geo.forms, dtype=dt), persistent=False)
         M = geo.radius_form if geo.has_radius else torch.zeros(space.size, space.size)
         self.register_buffer("radius_form", torch.as_tensor(M, dtype=dt), persistent=False)
-        # Fast paths with the same values (they only skip multiplications by zero): on an
-        # orthogonal space (SO(n), O(n), …) the radius form is I and every invariant form a
-        # multiple of it, so r² = x·x and q_k = α_k r² instead of (…, n, n) contractions; and
-        # Sym^k's coordinates of x^⊗k are weighted monomials of x, so they are gathered
-        # products of k coordinates instead of a GEMM with the n^k-wide power.
+        # Fast paths, equal up to rounding (they skip multiplications by zero): on an orthogonal
+        # space (SO(n), O(n), …) the radius form is I and every invariant form a multiple of
+        # it, so r² = x·x and q_k = α_k r² instead of (…, n, n) contractions; and Sym^k's
+        # coordinates of x^⊗k are weighted monomials of x, so they are gathered products of
+        # k coordinates instead of a GEMM with the n^k-wide power.
         I = np.eye(space.size)
         self._identity_radius = geo.has_radius and np.array_equal(np.asarray(M), I)
         alphas = [float(np.sum(F * I)) / space.size for F in geo.forms]
@@ -188,7 +188,6 @@ class EdgeEncoder(nn.Module):
         else:
             xs = x / self.length_scale
         after.append(xs)
-        power = xs
         for k in range(2, self.degree + 1):
             if k in self._monomials:
                 idx = getattr(self, f"mono_index{k}")  # (k, m)

@@ -25,13 +25,38 @@ from ._keys import text_digest
 from . import _memo
 from .basis import PairBasis
 
-__all__ = ["cache_dir", "clear_caches", "cache_info", "clear_disk_cache", "FORMAT_VERSION"]
+__all__ = ["cache_root", "cache_dir", "clear_caches", "cache_info", "clear_disk_cache",
+           "FORMAT_VERSION"]
 
 FORMAT_VERSION = 4  # 2: after the Gram-scale fix in _numeric; 3: files store their entry key;
 #                     4: balanced, per-generator-normalised numeric solves (issue 12)
 log = logging.getLogger("groupkit.cache")
 
 _memory: dict[str, PairBasis] = {}
+
+
+def cache_root() -> Path | None:
+    """groupkit's cache folder, unversioned: ``$GROUPKIT_CACHE_DIR``, else the user's cache
+    directory (platformdirs); None when ``GROUPKIT_CACHE=0`` turns the disk caches off. The
+    bases live in :func:`cache_dir`, a versioned folder under it; data sets in ``data/``.
+
+    >>> import os
+    >>> from unittest import mock
+    >>> with mock.patch.dict(os.environ, GROUPKIT_CACHE="1", GROUPKIT_CACHE_DIR="/tmp/gk"):
+    ...     print(cache_root())
+    /tmp/gk
+    """
+    if os.environ.get("GROUPKIT_CACHE", "1").strip().lower() in ("0", "off", "false", "no"):
+        return None
+    env = os.environ.get("GROUPKIT_CACHE_DIR")
+    if env:
+        return Path(env).expanduser()
+    try:
+        import platformdirs
+
+        return Path(platformdirs.user_cache_dir("groupkit"))
+    except ImportError:  # platformdirs is a dependency, but the core must import without it
+        return Path.home() / ".cache" / "groupkit"
 
 
 def cache_dir() -> Path | None:
@@ -46,19 +71,8 @@ def cache_dir() -> Path | None:
     ...     print(cache_dir() == Path("/tmp/gk") / f"v{FORMAT_VERSION}")  # versioned subfolder
     True
     """
-    if os.environ.get("GROUPKIT_CACHE", "1").strip().lower() in ("0", "off", "false", "no"):
-        return None
-    env = os.environ.get("GROUPKIT_CACHE_DIR")
-    if env:
-        base = Path(env).expanduser()
-    else:
-        try:
-            import platformdirs
-
-            base = Path(platformdirs.user_cache_dir("groupkit"))
-        except ImportError:  # platformdirs is a dependency, but the core must import without it
-            base = Path.home() / ".cache" / "groupkit"
-    return base / f"v{FORMAT_VERSION}"
+    root = cache_root()
+    return None if root is None else root / f"v{FORMAT_VERSION}"
 
 
 def entry_key(rep_key: str, method: str) -> str:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from groupkit.cache import cache_dir
+from groupkit.cache import cache_root
 
 __all__ = ["DataFormatError", "data_dir", "cache_file", "save_arrays", "load_arrays",
            "params_digest"]
@@ -54,18 +54,9 @@ def data_dir() -> Path | None:
     env = os.environ.get("GROUPKIT_DATA_DIR")
     if env:
         return Path(env).expanduser()
-    # the same on/off switch as groupkit's basis cache (one setting for every disk cache)
-    if cache_dir() is None:
-        return None
-    env = os.environ.get("GROUPKIT_CACHE_DIR")
-    if env:
-        return Path(env).expanduser() / "data"
-    try:
-        import platformdirs
-
-        return Path(platformdirs.user_cache_dir("groupkit")) / "data"
-    except ImportError:  # pragma: no cover - platformdirs is a dependency
-        return Path.home() / ".cache" / "groupkit" / "data"
+    # beside the bases, with the same on/off switch (one setting for every disk cache)
+    root = cache_root()
+    return None if root is None else root / "data"
 
 
 def cache_file(name: str) -> Path | None:

@@ -24,7 +24,11 @@ slowdown in ``2t+busy`` against its own quiet ``1t`` time, beside the plain MLP'
     .venv/bin/python bench/load.py --omp-wait-policy PASSIVE   # idle OpenMP threads sleep
 
 ``--omp-wait-policy PASSIVE`` makes idle OpenMP worker threads sleep at once instead of spinning;
-on a shared machine that is what keeps two threads from collapsing beside a busy core.
+on a shared machine that is what keeps two threads from collapsing beside a busy core, but on a
+quiet one every parallel region then pays a wake-up. ``--omp-spincount N`` sets GNU OpenMP's
+GOMP_SPINCOUNT (default 300,000 spins, about a millisecond, before an idle worker sleeps): a
+short spin such as 1,000 keeps workers awake between back-to-back operations and lets them
+yield the core soon after.
 """
 
 from __future__ import annotations
@@ -121,13 +125,21 @@ def main(argv=None) -> dict:
     ap.add_argument("--omp-wait-policy", choices=["default", "PASSIVE", "ACTIVE"],
                     default="default",
                     help="OMP_WAIT_POLICY for this process (set before torch is imported)")
+    ap.add_argument("--omp-spincount", type=int, default=None,
+                    help="GOMP_SPINCOUNT for this process (GNU OpenMP, which PyTorch's wheels "
+                         "ship: how long an idle worker spins before it sleeps; set before "
+                         "torch is imported)")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args(argv)
+    # OpenMP reads these when torch's runtime loads, so they must be set before the import
     if args.omp_wait_policy != "default":
-        # OpenMP reads this when torch's runtime loads, so it must be set before the import
         os.environ["OMP_WAIT_POLICY"] = args.omp_wait_policy
-    if "torch" in sys.modules and args.omp_wait_policy != "default":
-        raise RuntimeError("--omp-wait-policy must be set before torch is imported")
+    if args.omp_spincount is not None:
+        os.environ["GOMP_SPINCOUNT"] = str(args.omp_spincount)
+    if "torch" in sys.modules and (args.omp_wait_policy != "default"
+                                   or args.omp_spincount is not None):
+        raise RuntimeError("--omp-wait-policy and --omp-spincount must be set before torch is "
+                           "imported")
 
     import torch
 
@@ -166,7 +178,8 @@ def main(argv=None) -> dict:
         "machine": {"platform": platform.platform(), "cpu_count": os.cpu_count(),
                     "torch": torch.__version__, "python": platform.python_version(),
                     "loadavg_start": load_start, "loadavg_end": os.getloadavg(),
-                    "OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY", "(unset)")},
+                    "OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY", "(unset)"),
+                    "GOMP_SPINCOUNT": os.environ.get("GOMP_SPINCOUNT", "(unset)")},
         "config": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
         "conditions": conditions(),
         "widths": widths,

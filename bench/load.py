@@ -26,8 +26,8 @@ slowdown in ``2t+busy`` against its own quiet ``1t`` time, beside the plain MLP'
 ``--omp-wait-policy PASSIVE`` makes idle OpenMP worker threads sleep at once instead of spinning;
 on a shared machine that is what keeps two threads from collapsing beside a busy core, but on a
 quiet one every parallel region then pays a wake-up. ``--omp-spincount N`` sets GNU OpenMP's
-GOMP_SPINCOUNT (default 300,000 spins, about a millisecond, before an idle worker sleeps): a
-short spin such as 1,000 keeps workers awake between back-to-back operations and lets them
+GOMP_SPINCOUNT, the number of spins an idle worker makes before it sleeps (300,000 by default):
+a short spin such as 1,000 keeps workers awake between back-to-back operations and lets them
 yield the core soon after.
 """
 

@@ -231,8 +231,7 @@ def main(argv=None) -> dict:
         with tempfile.TemporaryDirectory() as tmp:
             which = "steerable_dynamics" if args.model_from == "bench" else "experiment_model"
             opts = args.baseline_options
-            label = "steerable_dynamics" if args.model_from == "bench" else base
-            models[f"groupkit at {args.baseline_rev}: {label}({opts})"] = baseline_model(
+            models[f"groupkit at {args.baseline_rev}: {base}({opts})"] = baseline_model(
                 args.baseline_rev, Path(tmp), which, parse_options(opts))
     n_gk = count(next(iter(models.values())))
     if args.egnn_hidden:

@@ -63,7 +63,11 @@ def _monomial_table(C: np.ndarray, n: int, k: int):
             return None
         index.append(sorted(multi[:, rows[0]]))
         weight.append(C[rows, j].sum())
-    return np.asarray(index, dtype=np.int64).T.copy(), np.asarray(weight)
+    weight = np.asarray(weight)
+    # count · (1/count) can land an ulp off an integer weight; snap it back
+    whole = np.round(weight)
+    weight = np.where(np.abs(weight - whole) < 1e-12, whole, weight)
+    return np.asarray(index, dtype=np.int64).T.copy(), weight
 
 
 class EdgeEncoder(nn.Module):
@@ -105,10 +109,11 @@ class EdgeEncoder(nn.Module):
         M = geo.radius_form if geo.has_radius else torch.zeros(space.size, space.size)
         self.register_buffer("radius_form", torch.as_tensor(M, dtype=dt), persistent=False)
         # Fast paths, equal up to rounding (they skip multiplications by zero): on an orthogonal
-        # space (SO(n), O(n), …) the radius form is I and every invariant form a multiple of
-        # it, so r² = x·x and q_k = α_k r² instead of (…, n, n) contractions; and Sym^k's
-        # coordinates of x^⊗k are weighted monomials of x, so they are gathered products of
-        # k coordinates instead of a GEMM with the n^k-wide power.
+        # space (SO(n), O(n), finite groups, …) the radius form is I, so r² = x·x; on an
+        # irreducible one (SO(n), O(n)) every invariant form is a multiple of I too, so
+        # q_k = α_k r², without the (…, n, n) contractions. And Sym^k's coordinates of x^⊗k are
+        # weighted monomials of x, so they are gathered products of k coordinates instead of
+        # a GEMM with the n^k-wide power (the GEMM stays as the general fallback).
         I = np.eye(space.size)
         self._identity_radius = geo.has_radius and np.array_equal(np.asarray(M), I)
         alphas = [float(np.sum(F * I)) / space.size for F in geo.forms]
@@ -120,15 +125,15 @@ class EdgeEncoder(nn.Module):
         self._monomials = []  # k with a monomial table
         for k in range(2, degree + 1):
             C = np.asarray(Sym(space, k).coordinates.T, dtype=np.float64)  # (n^k, m)
-            B = torch.as_tensor(C, dtype=dt)  # x^⊗k ↦ Sym coords
-            self.register_buffer(f"sym{k}", B, persistent=False)
             table = _monomial_table(C, space.size, k)
-            if table is not None:
-                idx, w = table
-                self.register_buffer(f"mono_index{k}", torch.as_tensor(idx), persistent=False)
-                self.register_buffer(f"mono_weight{k}", torch.as_tensor(w, dtype=dt),
-                                     persistent=False)
-                self._monomials.append(k)
+            if table is None:  # x^⊗k ↦ Sym coords as a matrix
+                self.register_buffer(f"sym{k}", torch.as_tensor(C, dtype=dt), persistent=False)
+                continue
+            idx, w = table
+            self.register_buffer(f"mono_index{k}", torch.as_tensor(idx), persistent=False)
+            self.register_buffer(f"mono_weight{k}", torch.as_tensor(w, dtype=dt),
+                                 persistent=False)
+            self._monomials.append(k)
         if self.n_radial:
             centers = torch.linspace(0, 1, self.n_radial, dtype=dt)
             self.register_buffer("centers", centers, persistent=False)
@@ -139,11 +144,13 @@ class EdgeEncoder(nn.Module):
         if not self.geometry.has_radius:
             return None
         if self._identity_radius:  # xᵀ I x, without the (…, n, n) contraction
-            q = (x * x).sum(-1)
-        else:
-            q = torch.einsum("...i,ij,...j->...", x, self.radius_form.to(x.dtype), x).abs()
-        tiny = (1e-12 * self.length_scale) ** 2
-        return torch.sqrt(q.clamp_min(tiny))
+            return self._root((x * x).sum(-1))
+        return self._root(torch.einsum("...i,ij,...j->...", x, self.radius_form.to(x.dtype),
+                                       x).abs())
+
+    def _root(self, q: torch.Tensor) -> torch.Tensor:
+        """sqrt(q) with q clamped away from 0, so that the gradient at x = 0 is 0, not NaN."""
+        return torch.sqrt(q.clamp_min((1e-12 * self.length_scale) ** 2))
 
     def forward(self, x: torch.Tensor, edge_attr: torch.Tensor | None = None):
         self._check_x(x)
@@ -168,7 +175,7 @@ class EdgeEncoder(nn.Module):
         n = self.space.size
         if self._identity_radius:  # r² = x·x, shared by the radius and the forms
             r2 = (x * x).sum(-1)
-            r = torch.sqrt(r2.clamp_min((1e-12 * self.length_scale) ** 2))
+            r = self._root(r2)
         else:
             r = self.radius(x)
         before, after = [], []

@@ -1,8 +1,9 @@
 """The fast paths of issue 16 against independent oracles: one-operation weight assembly (every
 mode against the basis's own numpy assembly and its adjoint), the inference cache (hits while
 autograd is off, rebuilt on every kind of parameter change), the kernels' last layer (sparse
-against per-triple assembly) and the two-stage contraction and degree buckets of PointConv
-(against explicit per-edge kernel matrices)."""
+against per-triple assembly), the two-stage contraction and degree buckets of PointConv
+(against explicit per-edge kernel matrices), and the edge encoder's shortcuts (against the
+defining formulas of the radius, the invariant forms and Sym^k)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,10 @@ from groupkit import tensor
 from groupkit.solver import _summand_table
 from kernels import PointConv, harmonic, radius_graph
 from kernels import bilinear as kernel_bilinear
+from kernels import embedding as kernel_embedding
 from kernels.bilinear import BilinearWeight
+from kernels.embedding import EdgeEncoder
+from kernels.geometry import space_geometry
 
 pytestmark = pytest.mark.torch
 
@@ -203,6 +207,7 @@ def test_point_conv_paths_match_explicit_kernels_on_irregular_graphs(two_stage):
 
 
 # -- the edge encoder's shortcuts (orthogonal spaces, monomial symmetric powers) ----------------
+
 def _encoder_spaces():
     return {
         "O(3), degree 3": (V(gk.O(3)), 3, None),
@@ -212,20 +217,31 @@ def _encoder_spaces():
     }
 
 
-@pytest.mark.parametrize("name", list(_encoder_spaces()))
-def test_edge_encoder_matches_its_defining_formulas(name):
-    """Radius, invariant forms and Sym^k coordinates against the definitions evaluated in numpy:
-    r = sqrt|xᵀMx|, q_k = xᵀF_k x / s², Sym^k(x̂) = x̂^⊗k @ coordinates (float64, 1e-12)."""
-    from kernels.embedding import EdgeEncoder
-    from kernels.geometry import space_geometry
+def _encoder_inputs(space):
+    """Seeded float64 positions, the first one at the origin (where r is clamped)."""
+    x = torch.randn(64, space.size, dtype=torch.float64,
+                    generator=torch.Generator().manual_seed(3))
+    x[0] = 0
+    return x
 
+
+@pytest.mark.parametrize("fallback", [False, True], ids=["shortcuts", "general GEMM"])
+@pytest.mark.parametrize("name", list(_encoder_spaces()))
+def test_edge_encoder_matches_its_defining_formulas(name, fallback, monkeypatch):
+    """Radius, invariant forms and Sym^k coordinates against the definitions evaluated in numpy:
+    r = sqrt|xᵀMx|, q_k = xᵀF_k x / s², Sym^k(x̂) = x̂^⊗k @ coordinates (float64, 1e-12), with
+    the monomial tables and, forced, with the general tensor-power GEMM."""
+    if fallback:
+        monkeypatch.setattr(kernel_embedding, "_monomial_table", lambda *args: None)
     space, degree, normalize = _encoder_spaces()[name]
     enc = EdgeEncoder(space, degree=degree, n_radial=4, length_scale=1.7, normalize=normalize)
-    x = torch.randn(64, space.size, dtype=torch.float64, generator=torch.Generator().manual_seed(3))
+    assert enc._monomials == ([] if fallback else list(range(2, degree + 1)))
+    x = _encoder_inputs(space)
     before, after, r = enc.geometric(x)
     geo, X = space_geometry(space), x.numpy()
     r_ref = np.sqrt(np.abs(np.einsum("ni,ij,nj->n", X, geo.radius_form, X)))
-    np.testing.assert_allclose(r.numpy(), r_ref, rtol=1e-12)
+    np.testing.assert_allclose(r.numpy()[1:], r_ref[1:], rtol=1e-12)
+    assert 0 < r[0] < 1e-11  # clamped, not 0: the gradient stays finite
     q_ref = np.einsum("ni,kij,nj->nk", X, geo.forms, X) / 1.7 ** 2
     np.testing.assert_allclose(before[-1].numpy(), q_ref, rtol=1e-12, atol=1e-14)
     xs = after[0].numpy()
@@ -237,12 +253,27 @@ def test_edge_encoder_matches_its_defining_formulas(name):
         np.testing.assert_allclose(got.numpy(), ref, rtol=1e-12, atol=1e-14)
 
 
+@pytest.mark.parametrize("name", list(_encoder_spaces()))
+def test_edge_encoder_gradients_are_finite_at_the_origin_and_match_finite_differences(name):
+    """Backward through every feature is finite at x = 0 (coincident points), and gradcheck
+    (float64 central differences) passes at random points."""
+    space, degree, normalize = _encoder_spaces()[name]
+    enc = EdgeEncoder(space, degree=degree, n_radial=4, length_scale=1.7, normalize=normalize)
+    x = _encoder_inputs(space).requires_grad_()
+    feats, _ = enc(x)
+    (g,) = torch.autograd.grad(feats.sum(), x)
+    assert torch.isfinite(g).all()
+    y = x.detach()[1:6].clone().requires_grad_()
+    assert torch.autograd.gradcheck(lambda z: enc(z)[0], (y,))
+
+
 def test_edge_encoder_takes_its_shortcuts_on_orthogonal_spaces():
     """O(3): r² = x·x, the form a multiple of I, Sym² and Sym³ as weighted monomials; the
-    Lorentz metric takes the general contractions."""
-    from kernels.embedding import EdgeEncoder
-
+    permutation representation of S(4) has I as radius form but a second form (the all-ones
+    matrix); the Lorentz metric takes the general contractions."""
     enc = EdgeEncoder(V(gk.O(3)), degree=3)
     assert enc._identity_radius and enc._identity_forms and enc._monomials == [2, 3]
+    perm = EdgeEncoder(V(gk.S(4)), degree=2)
+    assert perm._identity_radius and not perm._identity_forms
     lorentz = EdgeEncoder(V(gk.Lorentz()), degree=2, normalize=False)
     assert not lorentz._identity_radius and not lorentz._identity_forms

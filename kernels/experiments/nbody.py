@@ -173,8 +173,9 @@ class ImplicitDynamics(nn.Module):
             edge.append(1 / (1 + d.norm(dim=-1, keepdim=True)))
         if self.velocity_invariants:
             u = d / d.norm(dim=-1, keepdim=True).clamp_min(1e-6)
-            edge += [(vel[i] * vel[j]).sum(-1, keepdim=True), (vel[i] * u).sum(-1, keepdim=True),
-                     (vel[j] * u).sum(-1, keepdim=True)]
+            vi, vj = vel.index_select(0, i), vel.index_select(0, j)
+            edge += [(vi * vj).sum(-1, keepdim=True), (vi * u).sum(-1, keepdim=True),
+                     (vj * u).sum(-1, keepdim=True)]
         return torch.cat(edge, dim=-1)
 
     def _node_input(self, pos, vel, charges, j, i):
@@ -185,7 +186,7 @@ class ImplicitDynamics(nn.Module):
             # position relative to the centroid of the node and its neighbours (the system's
             # centre on the fully connected graph): translation-invariant, rotates with x
             n = pos.shape[0]
-            total = pos.index_add(0, i, pos[j])
+            total = pos.index_add(0, i, pos.index_select(0, j))
             count = torch.ones(n, dtype=pos.dtype, device=pos.device).index_add(
                 0, i, torch.ones_like(i, dtype=pos.dtype))
             r = pos - total / count.unsqueeze(-1)

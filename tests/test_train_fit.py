@@ -148,6 +148,26 @@ def test_the_same_seed_gives_the_same_run():
     assert a == b and a != c
 
 
+@pytest.mark.parametrize("name, cls, weight_decay", [
+    ("adam", torch.optim.Adam, 0.0), ("adamw", torch.optim.AdamW, 0.1),
+    ("sgd", torch.optim.SGD, 0.0)])
+def test_named_optimizers_take_the_multi_tensor_update_with_the_same_results(name, cls,
+                                                                              weight_decay):
+    """"adam"/"adamw"/"sgd" use torch's foreach update on CPU, and it gives the run of torch's
+    per-parameter loop (float64, equal losses)."""
+    X, Y = _problem()
+    opts = dict(epochs=2, batch_size=8, seed=3, progress=False, lr=1e-2,
+                weight_decay=weight_decay)
+    from groupkit.train.fit import _make_optimizer
+
+    assert _make_optimizer(name, list(_model().parameters()), 1e-2,
+                           weight_decay).defaults["foreach"] is True
+    fast = fit(_model(), (X, Y), optimizer=name, **opts).losses()
+    loop = fit(_model(), (X, Y), optimizer=lambda p: cls(p, lr=1e-2, weight_decay=weight_decay,
+                                                         foreach=False), **opts).losses()
+    np.testing.assert_allclose(fast, loop, rtol=1e-12)
+
+
 # -- checkpoints -----------------------------------------------------------------------------
 
 @pytest.fixture

@@ -9,7 +9,9 @@ batch of 500, CPU. Measured, in this order, in one process:
    part of what users wait for);
 2. forward+backward of a batch (median of ``--repeats``; two untimed warm-up calls first) for
    groupkit's EMLP, emlp's PyTorch EMLP, groupkit's EMLP with the bilinear layers off, and a plain
-   ``torch.nn`` MLP with the same layer widths (10 → 414 → 414 → 414 → 1, SiLU).
+   ``torch.nn`` MLP with the same layer widths (10 → 414 → 414 → 414 → 1, SiLU); then groupkit
+   and emlp once more, alternating (three groupkit calls per emlp call), for a ratio that the
+   machine's drift over the run does not bias.
 
 It prints the ratios against the targets (≥ 50× emlp fwd+bwd, ≥ 10× emlp construction, bilinear
 off within 2× of the plain MLP) and records the machine: platform, CPU count, torch version and
@@ -209,6 +211,24 @@ def main(argv=None) -> dict:
             emodel = emodel.to(dev)
             res["emlp_fwd_bwd_s"], res["emlp_fwd_bwd_all_s"] = timeit(
                 fwd_bwd(emodel, x), args.repeats, sync=sync)
+            # Side by side as well: the machine's speed drifts over a run (a shared 2-core VM
+            # varied by 35 % within minutes), so alternate the two, three groupkit calls per
+            # emlp call, and take the ratio of those medians.
+            ours, theirs = fwd_bwd(model, x), fwd_bwd(emodel, x)
+            g_times, e_times = [], []
+            for _ in range(args.repeats):
+                for _ in range(3):
+                    t = time.perf_counter()
+                    ours()
+                    sync()
+                    g_times.append(time.perf_counter() - t)
+                t = time.perf_counter()
+                theirs()
+                sync()
+                e_times.append(time.perf_counter() - t)
+            res["interleaved_groupkit_fwd_bwd_all_s"] = g_times
+            res["interleaved_emlp_fwd_bwd_all_s"] = e_times
+            res["interleaved_ratio"] = statistics.median(e_times) / statistics.median(g_times)
         except Exception as e:  # emlp's torch bridge may not run on this device
             res["emlp_error"] = f"emlp forward+backward on {dev} failed: {e!r}"[:500]
             have_emlp = False
@@ -232,6 +252,11 @@ def main(argv=None) -> dict:
           + (f"   emlp {res['emlp_fwd_bwd_s']:.2f} s   ratio "
              f"{res['emlp_fwd_bwd_s'] / res['groupkit_fwd_bwd_s']:.0f}× (target ≥ 50×)"
              if have_emlp else ""))
+    if "interleaved_ratio" in res:
+        print(f"  the same, interleaved      groupkit "
+              f"{statistics.median(res['interleaved_groupkit_fwd_bwd_all_s']) * 1e3:.1f} ms   "
+              f"emlp {statistics.median(res['interleaved_emlp_fwd_bwd_all_s']):.2f} s   ratio "
+              f"{res['interleaved_ratio']:.0f}×")
     print(f"forward only               groupkit {res['groupkit_fwd_s'] * 1e3:.1f} ms")
     if args.compile:
         print(f"torch.compile fwd+bwd      groupkit {res['groupkit_compiled_fwd_bwd_s'] * 1e3:.2f}"

@@ -169,6 +169,19 @@ class EquivariantBilinear(MasteredBuffers):
             if start is None:
                 self.register_buffer(f"in_index{k}", torch.as_tensor(t.index(), device=device),
                                      persistent=False)
+        # The input's columns cut into the runs of consecutive columns of each type: one split
+        # per forward then serves every type (its backward is one cat), where a slice per type
+        # would zero-fill a full-size gradient for each and an index_select scatter into one.
+        runs = []  # (start, length, type, rank of the run within its type)
+        for k, t in enumerate(in_types):
+            idx = np.asarray(t.index(), dtype=np.int64).ravel()
+            for rank, seg in enumerate(np.split(idx, np.flatnonzero(np.diff(idx) != 1) + 1)):
+                runs.append((int(seg[0]), len(seg), k, rank))
+        runs.sort()
+        starts = np.cumsum([0] + [length for _, length, _, _ in runs])
+        tiles = [start for start, *_ in runs] == starts[:-1].tolist() \
+            and starts[-1] == rep_in.size
+        self._split_runs = runs if tiles else None
         perm = type_major_permutation(out_types)
         self.permute_out = perm is not None
         if perm is not None:
@@ -261,8 +274,20 @@ class EquivariantBilinear(MasteredBuffers):
     def _param(self, p: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
         return (torch.view_as_complex(p) if self.is_complex else p).to(dtype)
 
-    def _copies(self, x: torch.Tensor, k: int) -> torch.Tensor:
+    def _copies(self, x: torch.Tensor, k: int, parts: dict | None = None) -> torch.Tensor:
+        """(n, copies, size) of input type k; ``parts``: a per-forward memo of x's split."""
         a, size = self._in_sizes[k]
+        if parts is not None and self._split_runs is not None:
+            if id(x) not in parts:
+                pieces = x.split([length for _, length, _, _ in self._split_runs], dim=1)
+                by_type: dict[int, list] = {}
+                for (_, _, j, rank), piece in zip(self._split_runs, pieces):
+                    by_type.setdefault(j, []).append((rank, piece))
+                parts[id(x)] = {j: [p for _, p in sorted(ps, key=lambda rp: rp[0])]
+                                for j, ps in by_type.items()}
+            ps = parts[id(x)][k]
+            part = ps[0] if len(ps) == 1 else torch.cat(ps, dim=1)
+            return part.reshape(x.shape[0], a, size)
         start = self._in_slices[k]
         part = x[:, start:start + a * size] if start is not None else \
             x.index_select(1, getattr(self, f"in_index{k}"))
@@ -282,12 +307,13 @@ class EquivariantBilinear(MasteredBuffers):
         y = x if y is None else y.reshape(-1, y.shape[-1]).to(dtype)
         n = x.shape[0]
         mixed: dict[tuple[str, int], torch.Tensor] = {}
+        split: dict = {}  # x's (and y's) split by type, made once
 
         def channels(side: str, k: int) -> torch.Tensor:  # (n, channels, |type|)
             if (side, k) not in mixed:
                 store, src = (self.mix_left, x) if side == "left" else (self.mix_right, y)
                 mixed[side, k] = torch.matmul(self._param(store[str(k)], dtype),
-                                              self._copies(src, k))
+                                              self._copies(src, k, split))
             return mixed[side, k]
 
         outs: dict[int, torch.Tensor] = {}
@@ -301,7 +327,10 @@ class EquivariantBilinear(MasteredBuffers):
                 Bt = torch.view_as_complex(basis) if basis.ndim == 3 else basis.to(dtype)
                 u = (P.reshape(n * C1, n1) @ Bt).reshape(n, C1, r, nS, n2)
             else:
-                u = (P[:, :, basis] * (1.0 / math.sqrt(nS * n2))).reshape(n, C1, 1, nS, n2)
+                # index_select, not P[:, :, basis]: its backward is one index_add instead of
+                # an accumulating index_put
+                u = (P.index_select(2, basis.reshape(-1)) * (1.0 / math.sqrt(nS * n2))).reshape(
+                    n, C1, 1, nS, n2)
             theta = self._param(self.coef[str(tr.index)], dtype)  # (b, L, r, M)
             if tr.first == "right":
                 theta = theta.permute(0, 3, 2, 1)  # (b, C1, r, C2)

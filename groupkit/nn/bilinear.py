@@ -162,26 +162,24 @@ class EquivariantBilinear(MasteredBuffers):
         self._out_sizes = [(t.copies, t.size) for t in out_types]
         self._channels = [min(t.copies, channels if channels is not None else
                               t.size if t.size > 1 else t.copies) for t in in_types]
-        self._in_slices = []
-        for k, t in enumerate(in_types):
-            start = t.contiguous_start()
-            self._in_slices.append(start)
-            if start is None:
-                self.register_buffer(f"in_index{k}", torch.as_tensor(t.index(), device=device),
-                                     persistent=False)
-        # The input's columns cut into the runs of consecutive columns of each type: one split
-        # per forward then serves every type (its backward is one cat), where a slice per type
-        # would zero-fill a full-size gradient for each and an index_select scatter into one.
+        # The input's columns cut into the runs of consecutive columns of each type (the types
+        # partition them): one split per forward serves every type (its backward is one cat),
+        # where a slice per type would zero-fill a full-size gradient for each and an
+        # index_select scatter into one.
         runs = []  # (start, length, type, rank of the run within its type)
         for k, t in enumerate(in_types):
             idx = np.asarray(t.index(), dtype=np.int64).ravel()
             for rank, seg in enumerate(np.split(idx, np.flatnonzero(np.diff(idx) != 1) + 1)):
                 runs.append((int(seg[0]), len(seg), k, rank))
+            if t.contiguous_start() is None:
+                # no longer read (the split serves scattered types too), but kept: a state
+                # dict's basis fingerprint lists the layer's buffers, so dropping it would
+                # refuse every state dict saved before
+                self.register_buffer(f"in_index{k}", torch.as_tensor(t.index(), device=device),
+                                     persistent=False)
         runs.sort()
-        starts = np.cumsum([0] + [length for _, length, _, _ in runs])
-        tiles = [start for start, *_ in runs] == starts[:-1].tolist() \
-            and starts[-1] == rep_in.size
-        self._split_runs = runs if tiles else None
+        self._split_sizes = [length for _, length, _, _ in runs]
+        self._split_owner = [(k, rank) for _, _, k, rank in runs]
         perm = type_major_permutation(out_types)
         self.permute_out = perm is not None
         if perm is not None:
@@ -274,24 +272,19 @@ class EquivariantBilinear(MasteredBuffers):
     def _param(self, p: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
         return (torch.view_as_complex(p) if self.is_complex else p).to(dtype)
 
-    def _copies(self, x: torch.Tensor, k: int, parts: dict | None = None) -> torch.Tensor:
-        """(n, copies, size) of input type k; ``parts``: a per-forward memo of x's split."""
+    def _split_types(self, x: torch.Tensor) -> dict[int, list[torch.Tensor]]:
+        """x (n, rep_in.size) → {type: its runs of columns, in the type's own order} (views)."""
+        parts: dict[int, list] = {}
+        for (k, rank), piece in zip(self._split_owner, x.split(self._split_sizes, dim=1)):
+            parts.setdefault(k, []).append((rank, piece))
+        return {k: [p for _, p in sorted(ps, key=lambda rp: rp[0])] for k, ps in parts.items()}
+
+    def _copies(self, parts: dict[int, list[torch.Tensor]], k: int) -> torch.Tensor:
+        """(n, copies, size) of input type k from :meth:`_split_types`' runs."""
         a, size = self._in_sizes[k]
-        if parts is not None and self._split_runs is not None:
-            if id(x) not in parts:
-                pieces = x.split([length for _, length, _, _ in self._split_runs], dim=1)
-                by_type: dict[int, list] = {}
-                for (_, _, j, rank), piece in zip(self._split_runs, pieces):
-                    by_type.setdefault(j, []).append((rank, piece))
-                parts[id(x)] = {j: [p for _, p in sorted(ps, key=lambda rp: rp[0])]
-                                for j, ps in by_type.items()}
-            ps = parts[id(x)][k]
-            part = ps[0] if len(ps) == 1 else torch.cat(ps, dim=1)
-            return part.reshape(x.shape[0], a, size)
-        start = self._in_slices[k]
-        part = x[:, start:start + a * size] if start is not None else \
-            x.index_select(1, getattr(self, f"in_index{k}"))
-        return part.reshape(x.shape[0], a, size)
+        ps = parts[k]
+        part = ps[0] if len(ps) == 1 else torch.cat(ps, dim=1)
+        return part.reshape(part.shape[0], a, size)
 
     def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         ref = self.coef[str(self.triples[0].index)] if self.triples else None
@@ -307,13 +300,15 @@ class EquivariantBilinear(MasteredBuffers):
         y = x if y is None else y.reshape(-1, y.shape[-1]).to(dtype)
         n = x.shape[0]
         mixed: dict[tuple[str, int], torch.Tensor] = {}
-        split: dict = {}  # x's (and y's) split by type, made once
+        x_parts = self._split_types(x)
+        y_parts = x_parts if y is x else self._split_types(y)
 
         def channels(side: str, k: int) -> torch.Tensor:  # (n, channels, |type|)
             if (side, k) not in mixed:
-                store, src = (self.mix_left, x) if side == "left" else (self.mix_right, y)
+                store, src = (self.mix_left, x_parts) if side == "left" else \
+                    (self.mix_right, y_parts)
                 mixed[side, k] = torch.matmul(self._param(store[str(k)], dtype),
-                                              self._copies(src, k, split))
+                                              self._copies(src, k))
             return mixed[side, k]
 
         outs: dict[int, torch.Tensor] = {}

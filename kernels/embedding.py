@@ -143,10 +143,13 @@ class EdgeEncoder(nn.Module):
         """r(x) = sqrt(|xᵀ M x|) (…,); its gradient is 0, not NaN, at r = 0."""
         if not self.geometry.has_radius:
             return None
-        if self._identity_radius:  # xᵀ I x, without the (…, n, n) contraction
-            return self._root((x * x).sum(-1))
-        return self._root(torch.einsum("...i,ij,...j->...", x, self.radius_form.to(x.dtype),
-                                       x).abs())
+        return self._root(self._radius_sq(x))
+
+    def _radius_sq(self, x: torch.Tensor) -> torch.Tensor:
+        """|xᵀ M x| (…,): x·x when M = I, without the (…, n, n) contraction."""
+        if self._identity_radius:
+            return (x * x).sum(-1)
+        return torch.einsum("...i,ij,...j->...", x, self.radius_form.to(x.dtype), x).abs()
 
     def _root(self, q: torch.Tensor) -> torch.Tensor:
         """sqrt(q) with q clamped away from 0, so that the gradient at x = 0 is 0, not NaN."""
@@ -173,11 +176,9 @@ class EdgeEncoder(nn.Module):
         """The parts of the features that depend on x alone: (scalars before the edge features
         — radial basis, invariant forms —, the angular parts after them, r)."""
         n = self.space.size
-        if self._identity_radius:  # r² = x·x, shared by the radius and the forms
-            r2 = (x * x).sum(-1)
-            r = self._root(r2)
-        else:
-            r = self.radius(x)
+        # r² once, shared by the radius and (when they are multiples of I) the forms
+        r2 = self._radius_sq(x) if self.geometry.has_radius else None
+        r = None if r2 is None else self._root(r2)
         before, after = [], []
         if self.n_radial:
             t = r / self.radial_scale

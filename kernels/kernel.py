@@ -185,6 +185,7 @@ class ImplicitKernel(nn.Module):
         :class:`~kernels.plan.EdgePlan` whose relative positions are x) the geometric part of
         the edge encoding is taken from the plan, computed once for every kernel with the same
         encoder settings."""
+        signs = pairing = None
         if plan is None:
             feats, r = self.encoder(x, edge_attr)
         else:
@@ -193,24 +194,19 @@ class ImplicitKernel(nn.Module):
             if signs is not None and (edge_attr is None
                                       or torch.equal(edge_attr, edge_attr[pairing.rev])):
                 # h(x_ij) = ρ_h(−I) h(x_ji): the MLP runs on one edge of each reverse pair
-                return self._hidden(self.encoder.assemble(
+                feats, r = self.encoder.assemble(
                     plan.geometric(self.encoder, half=True),
-                    None if edge_attr is None else edge_attr[pairing.half]), signs, pairing)
-            feats, r = self.encoder.assemble(plan.geometric(self.encoder), edge_attr)
+                    None if edge_attr is None else edge_attr[pairing.half])
+            else:
+                signs = None
+                feats, r = self.encoder.assemble(plan.geometric(self.encoder), edge_attr)
         warn_vanishing_radial(self, r)
         h = self.mlp(feats)
         if self.cutoff is not None:
             h = h * envelope(r / self.cutoff)[..., None]
+        if signs is not None:  # the other half of the edges by the parity signs
+            h = torch.cat([h, h * signs.to(h)]).index_select(0, pairing.index)
         return h
-
-    def _hidden(self, encoded, signs, pairing) -> torch.Tensor:
-        """h on the half of a symmetric edge set, the other half by the parity signs."""
-        feats, r = encoded
-        warn_vanishing_radial(self, r)
-        h = self.mlp(feats)
-        if self.cutoff is not None:
-            h = h * envelope(r / self.cutoff)[..., None]
-        return torch.cat([h, h * signs.to(h)]).index_select(0, pairing.index)
 
     def parity_signs(self) -> torch.Tensor | None:
         """s (H,) with h(−x) = s · h(x) for invariant edge features, when every layer of the MLP

@@ -145,11 +145,10 @@ def results_table(runs: list[dict], *, keys=_KEYS) -> str:
         vals = [r["value"] for r in rs]
         val = _fmt(statistics.mean(vals)) + (f" ± {_fmt(statistics.stdev(vals))}"
                                              if len(vals) > 1 else "")
-        params = sorted({r["params"] for r in rs})
         lines.append("| " + " | ".join(list(key[:-1]) + [
             val, str(len(rs)),
             f"{statistics.median(r['train_seconds'] for r in rs):.0f}",
-            "/".join(f"{p:,}" for p in params)]) + " |")
+            f"{key[-1]:,}"]) + " |")  # rows are keyed by parameter count
     return "\n".join(lines)
 
 

@@ -20,6 +20,7 @@ threads, load average. ``--json PATH`` saves everything.
     .venv/bin/python bench/emlp_throughput.py                 # both libraries, 2 threads
     .venv/bin/python bench/emlp_throughput.py --no-emlp       # groupkit only
     .venv/bin/python bench/emlp_throughput.py --threads 1 --repeats 10
+    .venv/bin/python bench/emlp_throughput.py --threads 1 --pin   # both libraries on one core
     python bench/emlp_throughput.py --device cuda --compile   # on a GPU, plus torch.compile
 
 On ``--device cuda`` every model and batch lives on the GPU and each timed call ends with
@@ -147,8 +148,18 @@ def main(argv=None) -> dict:
     ap.add_argument("--compile", action="store_true", help="also time torch.compile(groupkit)")
     ap.add_argument("--compile-mode", default=None,
                     help="torch.compile mode, e.g. reduce-overhead (CUDA graphs) on a GPU")
+    ap.add_argument("--pin", action="store_true",
+                    help="pin the process to the first --threads CPUs, so that emlp's JAX "
+                         "(which ignores torch's thread count) runs on as many cores as torch")
     ap.add_argument("--json", type=Path, help="write the results here")
     args = ap.parse_args(argv)
+    if args.pin:
+        # before torch and JAX start their thread pools; XLA's own thread flags are not
+        # honoured by the CPU runtime of the JAX this was written against (0.9), affinity is
+        cpus = sorted(os.sched_getaffinity(0))
+        if args.threads > len(cpus):
+            raise SystemExit(f"--pin: {args.threads} threads but only {len(cpus)} CPUs.")
+        os.sched_setaffinity(0, cpus[:args.threads])
 
     import torch
 
@@ -156,6 +167,7 @@ def main(argv=None) -> dict:
     torch.manual_seed(0)
     dev = torch.device(args.device)
     res: dict = {"machine": machine(args.threads), "config": vars(args) | {"json": str(args.json)}}
+    res["machine"]["cpus_allowed"] = sorted(os.sched_getaffinity(0))
     sync = (lambda: None) if dev.type == "cpu" else torch.cuda.synchronize
     if dev.type == "cuda":
         res["machine"]["gpu"] = torch.cuda.get_device_name(dev)
@@ -238,7 +250,8 @@ def main(argv=None) -> dict:
     m = res["machine"]
     print(f"machine: {m['platform']}, {m['cpu_count']} CPUs, torch {m['torch']} "
           f"({m['torch_threads']} threads), load {m['loadavg_start']} → {m['loadavg_end']}"
-          + (f"; device {args.device} ({m['gpu']})" if "gpu" in m else ""))
+          + (f"; device {args.device} ({m['gpu']})" if "gpu" in m else "")
+          + (f"; pinned to CPU(s) {m['cpus_allowed']}" if args.pin else ""))
     if "emlp_error" in res:
         print(res["emlp_error"])
     print(f"model: O(5) 2V → 1, hidden {res['hidden']} (+gates), {args.layers} layers, "

@@ -317,6 +317,78 @@ def test_contraction_products_match_emlp_set():
     assert all(t.kind == "contract" for t in layer.triples)
 
 
+def _bilinear_reference(layer, x, y):
+    """B(x, y) from the layer's definition, term by term in numpy: per triple (T, R, S), the
+    mixed channels ℓ_l = Σ_c A[l, c] x_T[c] and ρ_m = Σ_c C[m, c] y_R[c], the basis maps
+    (the solver's basis of Hom(T ⊗ R, S), or the contraction reading a copy of T as the
+    matrix M[s, r] = t[idx[s·|R| + r]], scaled by 1/√(|S||R|)) and
+    out_S[b] = Σ_{l,p,m} θ[b, l, p, m] B_p(ℓ_l, ρ_m), written at the copies' offsets."""
+    from groupkit.nn._layout import summand_types
+
+    ins, outs = summand_types(layer.rep_in), summand_types(layer.rep_out)
+    p = {k: v.detach().numpy() for k, v in layer.named_parameters()}
+    out = np.zeros((x.shape[0], layer.rep_out.size))
+
+    def copies(z, t):
+        return np.stack([z[:, o:o + t.size] for o in t.offsets], axis=1)  # (n, c, |t|)
+
+    for tr in layer.triples:
+        T, R, S = ins[tr.left], ins[tr.right], outs[tr.out]
+        ell = np.einsum("lc,ncd->nld", p[f"mix_left.{tr.left}"], copies(x, T))
+        rho = np.einsum("mc,ncd->nmd", p[f"mix_right.{tr.right}"], copies(y, R))
+        if tr.kind == "contract":
+            idx = getattr(layer, f"basis{tr.index}").numpy()
+            M = ell[:, :, idx].reshape(len(x), -1, S.size, R.size)
+            B = np.einsum("nlsr,nmr->nlsm", M, rho)[:, :, None] / math.sqrt(S.size * R.size)
+        else:
+            Q = gk.solve(gk.tensor(T.rep, R.rep), S.rep).dense()
+            Q = Q.reshape(S.size, T.size, R.size, -1)
+            B = np.einsum("strp,nlt,nmr->nlpsm", Q, ell, rho)
+        o = np.einsum("blpm,nlpsm->nbs", p[f"coef.{tr.index}"], B)
+        for b, off in enumerate(S.offsets):
+            out[:, off:off + S.size] += o[:, b]
+    return out
+
+
+def _scattered_product_rep():
+    """Scalars, vectors of both factors and a product type, with types split into runs (so
+    that the layer reassembles its output from pieces) and a contraction whose identification
+    T ≅ S ⊗ R* transposes the tensor factors (V₁ ⊗ V₂ acting on V₁ to give V₂)."""
+    from groupkit.reps import lift
+
+    G = gk.SO(2) * gk.SO(3)
+    V1, V2 = (lift(V(F), G) for F in G.factors)
+    return Scalar + V1 + V2 + V1 * V2 + Scalar + V2
+
+
+@pytest.mark.parametrize("case", ["o5-hidden", "product-scattered", "so3-all-two-inputs"])
+def test_bilinear_matches_its_definition_term_by_term(case):
+    torch.manual_seed(0)
+    two = False
+    if case == "o5-hidden":
+        rep = gated(uniform_rep(60, gk.O(5)))
+        layer = EquivariantBilinear(rep, rep, dtype=torch.float64)
+    elif case == "product-scattered":
+        rep = _scattered_product_rep()
+        layer = EquivariantBilinear(rep, rep, dtype=torch.float64)
+        assert not all(layer._identity.values())  # the transposing contraction is exercised
+    else:
+        G = gk.SO(3)
+        rep = 2 * Scalar + V(G) + V(G) ** 2 + Scalar + V(G)
+        layer = EquivariantBilinear(rep, rep, products="all", dtype=torch.float64)
+        two = True
+    g = torch.Generator().manual_seed(1)
+    with torch.no_grad():  # every parameter away from its initial scale
+        for q in layer.parameters():
+            q.copy_(torch.randn(q.shape, generator=g, dtype=q.dtype))
+    x = torch.randn(7, rep.size, generator=g, dtype=torch.float64)
+    y = torch.randn(7, rep.size, generator=g, dtype=torch.float64) if two else x
+    got = layer(x, y if two else None).detach().numpy()
+    want = _bilinear_reference(layer, x.numpy(), y.numpy())
+    assert np.abs(want).max() > 1e-3
+    assert np.abs(got - want).max() <= 1e-10 * np.abs(want).max()
+
+
 def test_bilinear_initial_scale():
     """With unit-variance inputs each output coordinate that receives products has standard
     deviation about ``gain``."""

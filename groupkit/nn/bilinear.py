@@ -180,9 +180,20 @@ class EquivariantBilinear(MasteredBuffers):
         runs.sort()
         self._split_sizes = [length for _, length, _, _ in runs]
         self._split_owner = [(k, rank) for _, _, k, rank in runs]
+        # The output is put together the same way: each output type's runs of columns, in
+        # column order, in one cat.
+        self._out_run_sizes = []  # per output type, the lengths of its runs in its own order
+        out_runs = []  # (start, type, rank of the run within its type)
+        for j, t in enumerate(out_types):
+            idx = np.asarray(t.index(), dtype=np.int64).ravel()
+            segs = np.split(idx, np.flatnonzero(np.diff(idx) != 1) + 1)
+            self._out_run_sizes.append([len(seg) for seg in segs])
+            out_runs += [(int(seg[0]), j, rank) for rank, seg in enumerate(segs)]
+        self._out_run_owner = [(j, rank) for _, j, rank in sorted(out_runs)]
         perm = type_major_permutation(out_types)
-        self.permute_out = perm is not None
         if perm is not None:
+            # no longer read (the cat of runs replaced the permutation), but kept for the
+            # basis fingerprint, as in_index above
             self.register_buffer("inv_out", torch.as_tensor(np.argsort(perm), device=device),
                                  persistent=False)
 
@@ -206,6 +217,7 @@ class EquivariantBilinear(MasteredBuffers):
         pair = (2,) if self.is_complex else ()
         factory = {"dtype": dtype, "device": device}
         triples = []
+        self._identity: dict[int, bool] = {}
         for k, (i_t, i_r, i_s, B, kind) in enumerate(found):
             (_, nT), (_, nR), (b, nS) = self._in_sizes[i_t], self._in_sizes[i_r], \
                 self._out_sizes[i_s]
@@ -231,6 +243,9 @@ class EquivariantBilinear(MasteredBuffers):
             else:
                 self.register_buffer(f"basis{k}", torch.as_tensor(B, device=device),
                                      persistent=False)
+                # the identification T ≅ S ⊗ R* is often the identity on coordinates (every
+                # product of the O(5) EMLP): then a copy of T is read as the matrix in place
+                self._identity[k] = bool(np.array_equal(B, np.arange(B.size)))
         self.triples = tuple(triples)
         self._gain = gain
         self.reset_parameters(gain)
@@ -299,54 +314,90 @@ class EquivariantBilinear(MasteredBuffers):
         x = x.reshape(-1, x.shape[-1]).to(dtype)
         y = x if y is None else y.reshape(-1, y.shape[-1]).to(dtype)
         n = x.shape[0]
+        parts = {"left": self._split_types(x)}
+        parts["right"] = parts["left"] if y is x else self._split_types(y)
+        copies: dict[tuple[str, int], torch.Tensor] = {}
         mixed: dict[tuple[str, int], torch.Tensor] = {}
-        x_parts = self._split_types(x)
-        y_parts = x_parts if y is x else self._split_types(y)
 
-        def channels(side: str, k: int) -> torch.Tensor:  # (n, channels, |type|)
+        def raw(side: str, k: int) -> torch.Tensor:  # (n, copies, |type|)
+            if (side, k) not in copies:
+                copies[side, k] = self._copies(parts[side], k)
+            return copies[side, k]
+
+        def mixing(side: str, k: int) -> torch.Tensor:  # (channels, copies)
+            return self._param((self.mix_left if side == "left" else self.mix_right)[str(k)],
+                               dtype)
+
+        def channels(side: str, k: int) -> torch.Tensor:  # (n, channels, |type|), contiguous
             if (side, k) not in mixed:
-                store, src = (self.mix_left, x_parts) if side == "left" else \
-                    (self.mix_right, y_parts)
-                mixed[side, k] = torch.matmul(self._param(store[str(k)], dtype),
-                                              self._copies(src, k))
+                X, A = raw(side, k), mixing(side, k)
+                if X.shape[2] == 1:
+                    mixed[side, k] = (X.reshape(n, -1) @ A.T).unsqueeze(2)
+                else:
+                    # einsum contracts the copies in one GEMM over (copies, n·|type|), where
+                    # matmul's broadcast runs a GEMM per sample; the bmms below need
+                    # contiguous operands (strided ones fall back to a loop over samples)
+                    mixed[side, k] = torch.einsum("ca,nad->ncd", A, X).contiguous()
             return mixed[side, k]
 
         outs: dict[int, torch.Tensor] = {}
         for tr in self.triples:
             b, nS = self._out_sizes[tr.out]
-            yl, zr = channels("left", tr.left), channels("right", tr.right)
-            P, Q = (yl, zr) if tr.first == "left" else (zr, yl)
-            C1, n1, C2, n2, r = P.shape[1], P.shape[2], Q.shape[1], Q.shape[2], tr.r
+            (sp, kp), (sq, kq) = ((("left", tr.left), ("right", tr.right))
+                                  if tr.first == "left" else
+                                  (("right", tr.right), ("left", tr.left)))
+            P = channels(sp, kp)
+            C1, n1, r = P.shape[1], P.shape[2], tr.r
+            n2 = self._in_sizes[kq][1]
+            theta = self._param(self.coef[str(tr.index)], dtype)  # (b, L, r, M)
             basis = getattr(self, f"basis{tr.index}")
             if tr.kind == "dense":
                 Bt = torch.view_as_complex(basis) if basis.ndim == 3 else basis.to(dtype)
                 u = (P.reshape(n * C1, n1) @ Bt).reshape(n, C1, r, nS, n2)
             else:
-                # index_select, not P[:, :, basis]: its backward is one index_add instead of
-                # an accumulating index_put
-                u = (P.index_select(2, basis.reshape(-1)) * (1.0 / math.sqrt(nS * n2))).reshape(
-                    n, C1, 1, nS, n2)
-            theta = self._param(self.coef[str(tr.index)], dtype)  # (b, L, r, M)
+                # the contraction's normalisation on θ (a few numbers), not on the features
+                theta = theta * (1.0 / math.sqrt(nS * n2))
+                if self._identity[tr.index]:  # a copy of T *is* the (|S|, |R|) matrix
+                    u = P.reshape(n, C1, 1, nS, n2)
+                else:
+                    # index_select, not P[:, :, basis]: its backward is one index_add instead
+                    # of an accumulating index_put
+                    u = P.index_select(2, basis.reshape(-1)).reshape(n, C1, 1, nS, n2)
             if tr.first == "right":
                 theta = theta.permute(0, 3, 2, 1)  # (b, C1, r, C2)
-            if tr.order == "features":
+            if tr.order == "mix" and n2 == 1:
+                # R scalar (scalar × tensor): z[n, (l, p), b] = Σ_m θ[b, l, p, m] Q[n, m]
+                # with Q = X Aᵀ, so z = X (Aᵀ θ): the mixing folds into θ (a small matmul)
+                # and o[n, b, s] = Σ_{l,p} z[n, (l, p), b] u[n, (l, p), s] is one bmm, every
+                # operand and the result in the layout the next step reads
+                th = theta.permute(3, 1, 2, 0).reshape(theta.shape[3], C1 * r * b)
+                z = raw(sq, kq).reshape(n, -1) @ (mixing(sq, kq).T @ th)
+                o = torch.bmm(z.view(n, C1 * r, b).transpose(1, 2), u.reshape(n, C1 * r, nS))
+            elif tr.order == "features":
+                Q = channels(sq, kq)
+                C2 = Q.shape[1]
                 f = u.reshape(n, C1 * r * nS, n2) @ Q.transpose(1, 2)  # (n, C1·r·|S|, C2)
                 f = f.reshape(n, C1, r, nS, C2).permute(0, 3, 1, 2, 4).reshape(n * nS, -1)
                 o = (f @ theta.reshape(b, -1).T).reshape(n, nS, b).transpose(1, 2)
             else:
+                Q = channels(sq, kq)
+                C2 = Q.shape[1]
                 th = theta.permute(3, 0, 1, 2).reshape(C2, b * C1 * r)
                 z = Q.transpose(1, 2).reshape(n * n2, C2) @ th  # (n·n2, b·C1·r)
                 z = z.reshape(n, n2, b, C1 * r).permute(0, 3, 1, 2).reshape(n, C1 * r * n2, b)
                 U = u.permute(0, 3, 1, 2, 4).reshape(n, nS, C1 * r * n2)
                 o = (U @ z).transpose(1, 2)  # (n, b, |S|)
             outs[tr.out] = o if tr.out not in outs else outs[tr.out] + o
-        parts = []
+        # the output in rep_out's coordinates: each type's runs of columns, in column order,
+        # in one cat (its backward is one split per type)
+        pieces = []
         for j, (b, nS) in enumerate(self._out_sizes):
             o = outs.get(j)
-            parts.append(o.reshape(n, b * nS) if o is not None else x.new_zeros(n, b * nS))
-        out = torch.cat(parts, dim=1) if len(parts) > 1 else parts[0]
-        if self.permute_out:
-            out = out.index_select(1, self.inv_out)
+            o = o.reshape(n, b * nS) if o is not None else x.new_zeros(n, b * nS)
+            sizes = self._out_run_sizes[j]
+            pieces.append(o.split(sizes, dim=1) if len(sizes) > 1 else (o,))
+        out_parts = [pieces[j][rank] for j, rank in self._out_run_owner]
+        out = torch.cat(out_parts, dim=1) if len(out_parts) > 1 else out_parts[0]
         return out.reshape(*batch, self._size_out)
 
     def extra_repr(self) -> str:

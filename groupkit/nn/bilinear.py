@@ -319,10 +319,13 @@ class EquivariantBilinear(MasteredBuffers):
         copies: dict[tuple[str, int], torch.Tensor] = {}
         mixed: dict[tuple[str, int], torch.Tensor] = {}
 
+        same = y is x  # B(x, x): both sides read the same copies
+
         def raw(side: str, k: int) -> torch.Tensor:  # (n, copies, |type|)
-            if (side, k) not in copies:
-                copies[side, k] = self._copies(parts[side], k)
-            return copies[side, k]
+            key = ("left" if same else side, k)
+            if key not in copies:
+                copies[key] = self._copies(parts[side], k)
+            return copies[key]
 
         def mixing(side: str, k: int) -> torch.Tensor:  # (channels, copies)
             return self._param((self.mix_left if side == "left" else self.mix_right)[str(k)],

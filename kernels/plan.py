@@ -152,7 +152,8 @@ class EdgePlan:
         self._deg: torch.Tensor | None = None
         self._layout: BucketLayout | None = None
         self._geometric: dict = {}
-        self._pairing = None
+        self._pairing_done = False
+        self._pairing: EdgePairing | None = None
 
     def matches(self, pos: torch.Tensor, edge_index: torch.Tensor) -> bool:
         """Whether the plan was built from these very tensors (identity, not values: a check
@@ -186,9 +187,10 @@ class EdgePlan:
     def pairing(self) -> EdgePairing | None:
         """When every edge j → i has its reverse i → j (a symmetric graph without repeated
         edges: radius graphs, fully connected systems), the :class:`EdgePairing`; else None."""
-        if self._pairing is None:
-            self._pairing = edge_pairing(self.src, self.tgt, self.n) or False
-        return self._pairing or None
+        if not self._pairing_done:
+            self._pairing = edge_pairing(self.src, self.tgt, self.n)
+            self._pairing_done = True
+        return self._pairing
 
     def __repr__(self) -> str:
         return f"EdgePlan(n={self.n}, edges={self.src.shape[0]})"

@@ -322,12 +322,16 @@ def _bilinear_reference(layer, x, y):
     mixed channels ℓ_l = Σ_c A[l, c] x_T[c] and ρ_m = Σ_c C[m, c] y_R[c], the basis maps
     (the solver's basis of Hom(T ⊗ R, S), or the contraction reading a copy of T as the
     matrix M[s, r] = t[idx[s·|R| + r]], scaled by 1/√(|S||R|)) and
-    out_S[b] = Σ_{l,p,m} θ[b, l, p, m] B_p(ℓ_l, ρ_m), written at the copies' offsets."""
+    out_S[b] = Σ_{l,p,m} θ[b, l, p, m] B_p(ℓ_l, ρ_m), written at the copies' offsets.
+    x, y: (n, size) arrays (complex for complex layers)."""
     from groupkit.nn._layout import summand_types
 
     ins, outs = summand_types(layer.rep_in), summand_types(layer.rep_out)
-    p = {k: v.detach().numpy() for k, v in layer.named_parameters()}
-    out = np.zeros((x.shape[0], layer.rep_out.size))
+    p = {}
+    for k, v in layer.named_parameters():
+        v = v.detach()
+        p[k] = (torch.view_as_complex(v) if layer.is_complex else v).numpy()
+    out = np.zeros((x.shape[0], layer.rep_out.size), dtype=np.result_type(x, y, *p.values()))
 
     def copies(z, t):
         return np.stack([z[:, o:o + t.size] for o in t.offsets], axis=1)  # (n, c, |t|)
@@ -350,43 +354,104 @@ def _bilinear_reference(layer, x, y):
     return out
 
 
-def _scattered_product_rep():
-    """Scalars, vectors of both factors and a product type, with types split into runs (so
-    that the layer reassembles its output from pieces) and a contraction whose identification
-    T ≅ S ⊗ R* transposes the tensor factors (V₁ ⊗ V₂ acting on V₁ to give V₂)."""
+def _product_group_vectors():
     from groupkit.reps import lift
 
     G = gk.SO(2) * gk.SO(3)
-    V1, V2 = (lift(V(F), G) for F in G.factors)
-    return Scalar + V1 + V2 + V1 * V2 + Scalar + V2
+    return tuple(lift(V(F), G) for F in G.factors)
 
 
-@pytest.mark.parametrize("case", ["o5-hidden", "product-scattered", "so3-all-two-inputs"])
+def _bilinear_case(case):
+    """(layer, two inputs?, complex inputs?) for :func:`test_bilinear_matches_its_definition…`;
+    each case names the evaluation paths it reaches."""
+    if case == "o5-hidden":  # the EMLP's five contractions, identity identifications, folds
+        rep = gated(uniform_rep(60, gk.O(5)))
+        return EquivariantBilinear(rep, rep, dtype=torch.float64), False, False
+    if case == "product-scattered":
+        # types split into runs on both sides (the output is reassembled from pieces), and a
+        # contraction whose identification T ≅ S ⊗ R* transposes the tensor factors
+        # (V₁ ⊗ V₂ acting on V₁ to give V₂)
+        V1, V2 = _product_group_vectors()
+        rep = Scalar + V1 + V2 + V1 * V2 + Scalar + V2
+        layer = EquivariantBilinear(rep, rep, dtype=torch.float64)
+        assert not all(layer._identity.values())
+        return layer, False, False
+    if case == "product-two-inputs-unreached-output":
+        # B(x, y) with contractions, and an output type no product reaches (zeros)
+        V1, V2 = _product_group_vectors()
+        rep = 2 * Scalar + V1 + V2 + V1 * V2
+        layer = EquivariantBilinear(rep, rep + V1 * V1 * V2, dtype=torch.float64)
+        assert len({t.out for t in layer.triples}) < len(layer._out_sizes)
+        return layer, True, False
+    if case == "so3-all-scalar-products":
+        # every solved product, scalar products included: all eight (first, order) paths of
+        # dense triples, the left factor folded when it has size 1 (C1 = 2, r = 3)
+        G = gk.SO(3)
+        rep = 2 * Scalar + 2 * V(G) ** 2 + V(G)
+        layer = EquivariantBilinear(rep, rep, products="all", scalar_products=True,
+                                    dtype=torch.float64)
+        sizes = layer._in_sizes
+        assert any(t.first == "right" and t.order == "mix" and sizes[t.left][1] == 1
+                   and t.r > 1 for t in layer.triples)
+        assert {(t.first, t.order) for t in layer.triples if t.kind == "dense"} == {
+            ("left", "mix"), ("left", "features"), ("right", "mix"), ("right", "features")}
+        return layer, True, False
+    if case == "su2-complex":
+        G = gk.SU(2)
+        rep = 2 * Scalar + V(G) + V(G) * V(G) + V(G)
+        layer = EquivariantBilinear(rep, rep, dtype=torch.float64)
+        assert layer.is_complex
+        return layer, True, True
+    raise ValueError(case)
+
+
+BILINEAR_CASES = ["o5-hidden", "product-scattered", "product-two-inputs-unreached-output",
+                  "so3-all-scalar-products", "su2-complex"]
+
+
+@pytest.mark.parametrize("case", BILINEAR_CASES)
 def test_bilinear_matches_its_definition_term_by_term(case):
     torch.manual_seed(0)
-    two = False
-    if case == "o5-hidden":
-        rep = gated(uniform_rep(60, gk.O(5)))
-        layer = EquivariantBilinear(rep, rep, dtype=torch.float64)
-    elif case == "product-scattered":
-        rep = _scattered_product_rep()
-        layer = EquivariantBilinear(rep, rep, dtype=torch.float64)
-        assert not all(layer._identity.values())  # the transposing contraction is exercised
-    else:
-        G = gk.SO(3)
-        rep = 2 * Scalar + V(G) + V(G) ** 2 + Scalar + V(G)
-        layer = EquivariantBilinear(rep, rep, products="all", dtype=torch.float64)
-        two = True
+    layer, two, cplx = _bilinear_case(case)
     g = torch.Generator().manual_seed(1)
     with torch.no_grad():  # every parameter away from its initial scale
         for q in layer.parameters():
             q.copy_(torch.randn(q.shape, generator=g, dtype=q.dtype))
-    x = torch.randn(7, rep.size, generator=g, dtype=torch.float64)
-    y = torch.randn(7, rep.size, generator=g, dtype=torch.float64) if two else x
-    got = layer(x, y if two else None).detach().numpy()
-    want = _bilinear_reference(layer, x.numpy(), y.numpy())
+    dt = torch.complex128 if cplx else torch.float64
+    size = layer.rep_in.size
+    x = torch.randn(2, 3, size, generator=g, dtype=dt)  # two leading batch dimensions
+    y = torch.randn(2, 3, size, generator=g, dtype=dt) if two else x
+    got = layer(x, y if two else None).detach().reshape(6, -1).numpy()
+    want = _bilinear_reference(layer, x.reshape(6, size).numpy(), y.reshape(6, size).numpy())
     assert np.abs(want).max() > 1e-3
     assert np.abs(got - want).max() <= 1e-10 * np.abs(want).max()
+
+
+@pytest.mark.parametrize("case", BILINEAR_CASES)
+def test_bilinear_takes_an_empty_batch(case):
+    layer, two, cplx = _bilinear_case(case)
+    x = torch.zeros(0, layer.rep_in.size,
+                    dtype=torch.complex128 if cplx else torch.float64)
+    out = layer(x, x.clone() if two else None)
+    assert out.shape == (0, layer.rep_out.size)
+
+
+@pytest.mark.parametrize("case", ["product-scattered", "so3-all-scalar-products"])
+def test_bilinear_gradients_pass_gradcheck(case):
+    torch.manual_seed(0)
+    layer, two, _ = _bilinear_case(case)
+    g = torch.Generator().manual_seed(2)
+    x = torch.randn(3, layer.rep_in.size, generator=g, dtype=torch.float64,
+                    requires_grad=True)
+    y = torch.randn(3, layer.rep_in.size, generator=g, dtype=torch.float64,
+                    requires_grad=True)
+    params = tuple(layer.parameters())
+
+    def f(x, y, *ps):
+        return torch.func.functional_call(layer, dict(zip(
+            [k for k, _ in layer.named_parameters()], ps)), (x, y if two else None))
+
+    assert torch.autograd.gradcheck(f, (x, y, *params), eps=1e-6, atol=1e-7)
 
 
 def test_bilinear_initial_scale():

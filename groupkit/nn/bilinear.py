@@ -25,8 +25,10 @@ the results are mixed linearly into the copies of S:
 
 Mixing copies commutes with the group action and each B_p is equivariant, so the layer is exactly
 equivariant. Everything is batched matmuls over types, never a (size × size) matrix per sample;
-the cheapest of four evaluation orders is chosen per triple at construction. Bases are
-non-persistent buffers; ``state_dict`` holds the mixing matrices ``mix_left.<k>``,
+the cheapest of four evaluation orders is chosen per triple at construction (and when the side
+applied last has size 1, its mixing is folded into θ at run time). Bases are non-persistent
+buffers (kept even where the forward no longer reads them, since the basis fingerprint of saved
+state dicts lists them); ``state_dict`` holds the mixing matrices ``mix_left.<k>``,
 ``mix_right.<k>`` and coefficients ``coef.<k>`` only, so a reloaded layer predicts identically.
 """
 
@@ -314,12 +316,11 @@ class EquivariantBilinear(MasteredBuffers):
         x = x.reshape(-1, x.shape[-1]).to(dtype)
         y = x if y is None else y.reshape(-1, y.shape[-1]).to(dtype)
         n = x.shape[0]
+        same = y is x  # B(x, x): both sides read the same copies
         parts = {"left": self._split_types(x)}
-        parts["right"] = parts["left"] if y is x else self._split_types(y)
+        parts["right"] = parts["left"] if same else self._split_types(y)
         copies: dict[tuple[str, int], torch.Tensor] = {}
         mixed: dict[tuple[str, int], torch.Tensor] = {}
-
-        same = y is x  # B(x, x): both sides read the same copies
 
         def raw(side: str, k: int) -> torch.Tensor:  # (n, copies, |type|)
             key = ("left" if same else side, k)
@@ -335,7 +336,8 @@ class EquivariantBilinear(MasteredBuffers):
             if (side, k) not in mixed:
                 X, A = raw(side, k), mixing(side, k)
                 if X.shape[2] == 1:
-                    mixed[side, k] = (X.reshape(n, -1) @ A.T).unsqueeze(2)
+                    # sizes spelled out, not -1: a batch may have no samples
+                    mixed[side, k] = (X.reshape(n, X.shape[1]) @ A.T).unsqueeze(2)
                 else:
                     # einsum contracts the copies in one GEMM over (copies, n·|type|), where
                     # matmul's broadcast runs a GEMM per sample; the bmms below need
@@ -369,18 +371,22 @@ class EquivariantBilinear(MasteredBuffers):
             if tr.first == "right":
                 theta = theta.permute(0, 3, 2, 1)  # (b, C1, r, C2)
             if tr.order == "mix" and n2 == 1:
-                # R scalar (scalar × tensor): z[n, (l, p), b] = Σ_m θ[b, l, p, m] Q[n, m]
-                # with Q = X Aᵀ, so z = X (Aᵀ θ): the mixing folds into θ (a small matmul)
-                # and o[n, b, s] = Σ_{l,p} z[n, (l, p), b] u[n, (l, p), s] is one bmm, every
-                # operand and the result in the layout the next step reads
+                # the second side has size 1 (scalars, or a one-dimensional rep such as det or
+                # a U(1) charge; the left factor when first == "right"):
+                # z[n, (l, p), b] = Σ_m θ[b, l, p, m] Q[n, m] with Q = X Aᵀ, so z = X (Aᵀ θ):
+                # the mixing folds into θ (a small matmul), and o[n, b, s] =
+                # Σ_{l,p} z[n, (l, p), b] u[n, (l, p), s] is one bmm, every operand and the
+                # result in the layout the next step reads
                 th = theta.permute(3, 1, 2, 0).reshape(theta.shape[3], C1 * r * b)
-                z = raw(sq, kq).reshape(n, -1) @ (mixing(sq, kq).T @ th)
+                X = raw(sq, kq)
+                z = X.reshape(n, X.shape[1]) @ (mixing(sq, kq).T @ th)
                 o = torch.bmm(z.view(n, C1 * r, b).transpose(1, 2), u.reshape(n, C1 * r, nS))
             elif tr.order == "features":
                 Q = channels(sq, kq)
                 C2 = Q.shape[1]
                 f = u.reshape(n, C1 * r * nS, n2) @ Q.transpose(1, 2)  # (n, C1·r·|S|, C2)
-                f = f.reshape(n, C1, r, nS, C2).permute(0, 3, 1, 2, 4).reshape(n * nS, -1)
+                f = f.reshape(n, C1, r, nS, C2).permute(0, 3, 1, 2, 4).reshape(n * nS,
+                                                                               C1 * r * C2)
                 o = (f @ theta.reshape(b, -1).T).reshape(n, nS, b).transpose(1, 2)
             else:
                 Q = channels(sq, kq)

@@ -396,6 +396,12 @@ def _bilinear_case(case):
         assert {(t.first, t.order) for t in layer.triples if t.kind == "dense"} == {
             ("left", "mix"), ("left", "features"), ("right", "mix"), ("right", "features")}
         return layer, True, False
+    if case == "o3-one-channel":
+        # one channel per type: scalar × tensor mixes the many scalar copies first instead of
+        # folding them into θ
+        G = gk.O(3)
+        rep = 6 * Scalar + 3 * V(G) + V(G) ** 2
+        return EquivariantBilinear(rep, rep, channels=1, dtype=torch.float64), False, False
     if case == "su2-complex":
         G = gk.SU(2)
         rep = 2 * Scalar + V(G) + V(G) * V(G) + V(G)
@@ -406,7 +412,7 @@ def _bilinear_case(case):
 
 
 BILINEAR_CASES = ["o5-hidden", "product-scattered", "product-two-inputs-unreached-output",
-                  "so3-all-scalar-products", "su2-complex"]
+                  "so3-all-scalar-products", "o3-one-channel", "su2-complex"]
 
 
 @pytest.mark.parametrize("case", BILINEAR_CASES)

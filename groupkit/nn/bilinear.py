@@ -378,8 +378,12 @@ class EquivariantBilinear(MasteredBuffers):
                 # Σ_{l,p} z[n, (l, p), b] u[n, (l, p), s] is one bmm, every operand and the
                 # result in the layout the next step reads
                 th = theta.permute(3, 1, 2, 0).reshape(theta.shape[3], C1 * r * b)
-                X = raw(sq, kq)
-                z = X.reshape(n, X.shape[1]) @ (mixing(sq, kq).T @ th)
+                X, A = raw(sq, kq), mixing(sq, kq)
+                C2, a = A.shape
+                if a * C1 * r * b <= C2 * (a + C1 * r * b):  # folding costs less per sample
+                    z = X.reshape(n, a) @ (A.T @ th)
+                else:  # few channels of many copies (``channels=``): mix first
+                    z = channels(sq, kq).reshape(n, C2) @ th
                 o = torch.bmm(z.view(n, C1 * r, b).transpose(1, 2), u.reshape(n, C1 * r, nS))
             elif tr.order == "features":
                 Q = channels(sq, kq)

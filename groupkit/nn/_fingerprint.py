@@ -16,6 +16,11 @@ pseudo-random vector, in float64) and registers two hooks:
 
 Values are compared to a relative 10⁻⁵, so a model built in float32 loads a float64 model's
 state dict and vice versa.
+
+Because the names and shapes of the non-persistent buffers are part of the fingerprint, a layer
+must keep registering a basis buffer even after its forward stops reading it (as
+``EquivariantBilinear`` does with ``in_index<k>`` and ``inv_out``): dropping or renaming one
+would make every state dict saved before refuse to load.
 """
 
 from __future__ import annotations

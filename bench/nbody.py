@@ -25,6 +25,7 @@ of the task's shapes, not a simulation).
     .venv/bin/python bench/nbody.py --repeats 30 --json bench/results/nbody.json
     .venv/bin/python bench/nbody.py --variant method=padded --variant kernel_width=8
     .venv/bin/python bench/nbody.py --model-from experiments
+    .venv/bin/python bench/nbody.py --model-from experiments --without-contraction  # lower bound
     python bench/nbody.py --device cuda --repeats 50      # on a GPU
 """
 
@@ -129,6 +130,22 @@ def experiment_model(**options) -> nn.Module:
     return mod.build_model("groupkit", **options)
 
 
+def without_contraction(model: nn.Module) -> nn.Module:
+    """``model`` with every PointConv's message replaced by zeros that still depend on the
+    kernel's hidden features h(x) (so the edge encoders and kernel MLPs run forward and
+    backward as before): what the rest of the model costs, a lower bound on its step for any
+    implementation of the contraction with the source features. A diagnostic: the model no
+    longer computes messages."""
+    for conv in model.modules():
+        if isinstance(conv, PointConv):
+            def message(features, pos, edge_index, edge_attr=None, *, plan=None, conv=conv):
+                rel = pos.index_select(0, edge_index[0]) - pos.index_select(0, edge_index[1])
+                h = conv.kernel.hidden_features(rel, edge_attr)
+                return features.new_zeros(features.shape[0], conv.rep_out.size) + 0 * h.sum()
+            conv.message = message
+    return model
+
+
 def baseline_model(rev: str, tmp: Path, builder: str = "steerable_dynamics",
                    options: dict | None = None) -> nn.Module:
     """``builder`` (:func:`steerable_dynamics` or :func:`experiment_model`) with ``options``,
@@ -206,6 +223,9 @@ def main(argv=None) -> dict:
                          "build_model('groupkit')")
     ap.add_argument("--variant", action="append", default=[],
                     help="another groupkit model: options 'key=value,…' (repeatable)")
+    ap.add_argument("--without-contraction", action="store_true",
+                    help="also time the first model with its contractions replaced by zeros "
+                         "(kernel MLPs still run): a lower bound for any contraction")
     ap.add_argument("--egnn-hidden", type=int, default=None)
     ap.add_argument("--baseline-rev", default=None,
                     help="also time the model (as --model-from says) built with groupkit at "
@@ -228,6 +248,9 @@ def main(argv=None) -> dict:
     models = {f"groupkit {base}()": build()}
     for v in args.variant:
         models[f"groupkit {base}({v})"] = build(**parse_options(v))
+    if args.without_contraction:
+        models[f"groupkit {base}() without its contractions (lower bound)"] = \
+            without_contraction(build())
     if args.baseline_rev:
         with tempfile.TemporaryDirectory() as tmp:
             which = "steerable_dynamics" if args.model_from == "bench" else "experiment_model"

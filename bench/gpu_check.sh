@@ -35,7 +35,8 @@ timeout 150 python3 bench/emlp_throughput.py --device cuda --compile $compile_mo
     --json "$out/emlp_throughput_cuda.json" 2>&1 | tail -12
 
 echo ">> N-body-sized point convolutions against an EGNN (GPU alone)"
-timeout 120 python3 bench/nbody.py --device cuda --repeats 50 --json "$out/nbody_cuda.json" 2>&1 | tail -4
+timeout 180 python3 bench/nbody.py --device cuda --model-from experiments --without-contraction \
+    --egnn-hidden 28 --repeats 50 --json "$out/nbody_cuda.json" 2>&1 | tail -5
 
 echo ">> emlp reference trainings (background) and CUDA tests"
 tasks=${TASKS:-o5 inertia lorentz}

@@ -175,3 +175,30 @@ def permutation_key(d: int, perms) -> str:
 def _is_signed_permutation(m: np.ndarray, signs: bool = True) -> bool:
     sp = signed_permutation(m)
     return sp is not None and (signs or bool(np.all(sp[1] == 1)))
+
+
+def preserves_standard_form(group_mats, algebra_mats, tol: float = 1e-10) -> bool:
+    """Whether matrices g are orthogonal/unitary (gᴴg = I to ``tol``) and algebra elements A
+    antisymmetric/antihermitian (Aᴴ = −A to ``tol`` relative to max |A|).
+
+    The test is scale-free and has no relative slack on gᴴg: ``np.allclose``'s default
+    rtol = 1e-5 accepted a generator that is orthogonal only to 1e-5, and its absolute atol
+    accepted *every* algebra element smaller than 1e-10 (sl(2) in small units), after which
+    V* = V was assumed and the solver returned maps that are not equivariant.
+
+    >>> preserves_standard_form([], [1e-12 * np.array([[1.0, 0.0], [0.0, -1.0]])])
+    False
+    >>> preserves_standard_form([np.diag([1.0 + 1e-6, 1.0])], [])
+    False
+    >>> preserves_standard_form([np.eye(2)[::-1]], [np.array([[0.0, 1e-12], [-1e-12, 0.0]])])
+    True
+    """
+    for g in group_mats:
+        g = np.asarray(g)
+        if np.abs(g.conj().T @ g - np.eye(g.shape[0])).max() > tol:
+            return False
+    for A in algebra_mats:
+        A = np.asarray(A)
+        if np.abs(A.conj().T + A).max() > tol * np.abs(A).max():
+            return False
+    return True

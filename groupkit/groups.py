@@ -34,6 +34,7 @@ __all__ = ["Group", "DirectProduct", "GroupError", "ApproximateGroupWarning"]
 # (and users' code) has always found them
 from ._elements import (EXACT_TOL, FINITE_LIMIT, MAX_ORDER, MAX_SPECTRAL_ORDER,  # noqa: F401
                         NEAR_TOL, _closes, _finite_order, _is_signed_permutation,
+                        preserves_standard_form,
                         _order_from_spectrum, _snap_algebra, _snap_element, _snap_fractions,
                         closure, element_key, permutation_key, signed_permutation)
 
@@ -241,10 +242,7 @@ class Group:
     @cached_property
     def is_orthogonal(self) -> bool:
         """Generators are orthogonal/unitary and the algebra antisymmetric/antihermitian."""
-        eye = np.eye(self.d)
-        ok_h = all(np.allclose(g.conj().T @ g, eye, atol=1e-10) for g in self._h)
-        ok_a = all(np.allclose(A.conj().T, -A, atol=1e-10) for A in self._a)
-        return ok_h and ok_a
+        return preserves_standard_form(self._h, self._a)
 
     @cached_property
     def is_permutation(self) -> bool:

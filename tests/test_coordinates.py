@@ -283,3 +283,33 @@ def test_condition_1e6_is_right_or_warns(name, co, rin, rout):
         user = scipy.linalg.subspace_angles(Q, cc.mapped_reference(name, rin, rout, co)).max()
         standard = scipy.linalg.subspace_angles(cc.pulled_back(Q, rin, rout, co), Q0).max()
         assert min(user, standard) <= 1e-7
+
+
+# -- groups written in tiny units (audit) -----------------------------------------------------
+
+_ROT = np.array([[0.0, -1.0], [1.0, 0.0]])
+
+
+@pytest.mark.parametrize("scale", [1e-13, 1e-16])
+def test_groups_in_tiny_units_do_not_share_a_key_or_a_cached_basis(scale):
+    # so(2) and the diagonal algebra diag(1, 0), both written in tiny units: different groups
+    # (2 resp. 1 invariant bilinear forms), which once rounded to the same key, so the second
+    # solve was answered from the first one's cache entry.
+    rot = gk.Group([], [scale * _ROT])
+    diag = gk.Group([], [scale * np.diag([1.0, 0.0])])
+    assert rot != diag and rot.key != diag.key
+    gk.clear_caches()
+    assert gk.solve(gk.V(rot) ** 2, gk.Scalar).dim == 2
+    assert gk.solve(gk.V(diag) ** 2, gk.Scalar).dim == 1    # through the cache
+
+
+@pytest.mark.parametrize("scale", [1e-11, 1e-14])
+def test_sl2_in_tiny_units_is_not_orthogonal_and_its_maps_are_equivariant(scale):
+    # An algebra smaller than allclose's absolute tolerance passed as antisymmetric, so V* = V
+    # was assumed and Hom(V, V) came back as the invariant form ε (not equivariant).
+    G = gk.Group([], list(scale * gk.SL(2).lie_algebra))
+    assert not G.is_orthogonal and gk.dual(gk.V(G)) != gk.V(G)
+    for rout, W0 in ((gk.V(G), np.eye(2)), (gk.V(G).T, np.array([[0.0, 1.0], [-1.0, 0.0]]))):
+        Q = gk.equivariant_basis(gk.V(G), rout, cache=False)
+        assert Q.shape[1] == 1
+        assert scipy.linalg.subspace_angles(Q, W0.reshape(4, 1)).max() < ANGLE_TOL

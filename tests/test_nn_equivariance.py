@@ -183,3 +183,12 @@ def test_not_equivariant_is_detected():
     G = gk.O(5)
     model = MLP(2 * V(G), V(G), ch=32, num_layers=2, dtype=torch.float64)
     assert equivariance_error(model, rng=1) > 1e-2
+
+
+@pytest.mark.parametrize("scale", [1e-11, 1e-14])
+def test_norm_nonlinearity_refused_for_a_noncompact_group_in_tiny_units(scale):
+    # sl(2) written in tiny units once passed the "orthogonal generators" shortcut (an absolute
+    # tolerance), and the layer used the identity as its (non-invariant) form.
+    G = gk.Group([], list(scale * gk.SL(2).lie_algebra))
+    with pytest.raises(gk.RepError, match="not compact"):
+        NormNonlinearity(V(G))

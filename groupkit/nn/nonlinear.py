@@ -16,6 +16,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from .._elements import preserves_standard_form
 from ..groups import signed_permutation
 from ..reps import Rep, RepError, Scalar, direct_sum
 from ..solver import solve
@@ -209,10 +210,8 @@ def _invariant_form(rep: Rep) -> np.ndarray:
         R = [rep.rho(h) for h in rep.group.discrete_generators]
         R += [rep.drho(A) for A in rep.group.lie_algebra]
         n_disc = rep.group.discrete_generators.shape[0]
-        eye = np.eye(rep.size)
-        if all(np.allclose(m.conj().T @ m, eye, atol=1e-10) for m in R[:n_disc]) and all(
-                np.allclose(m.conj().T, -m, atol=1e-10) for m in R[n_disc:]):
-            return eye
+        if preserves_standard_form(R[:n_disc], R[n_disc:]):  # scale-free: see its docstring
+            return np.eye(rep.size)
     basis = solve(rep, rep.T if not rep.is_complex else rep.T)  # maps V → V*: bilinear forms
     Q = basis.dense()
     n = rep.size

@@ -19,6 +19,9 @@ import scipy.sparse
 
 import groupkit as gk
 import coordinate_cases as cc
+import oracles as orc
+from cases import to_rep
+from groupkit.testing import basis_error
 
 ANGLE_TOL = 1e-8
 
@@ -313,3 +316,37 @@ def test_sl2_in_tiny_units_is_not_orthogonal_and_its_maps_are_equivariant(scale)
         Q = gk.equivariant_basis(gk.V(G), rout, cache=False)
         assert Q.shape[1] == 1
         assert scipy.linalg.subspace_angles(Q, W0.reshape(4, 1)).max() < ANGLE_TOL
+
+
+# -- units that balancing must undo exactly (audit) ---------------------------------------------
+
+_UNITS_1E7 = np.diag([6.46737591e2, 3.25262479e3, 1.26644096e-4])   # spans 2.6·10⁷
+_SYM_HOMS = {   # (rep_in, rep_out) of SO(3) as oracle specs
+    "V⊗Sym2->1": (orc.tensor(orc.V(), orc.sym(orc.V())), orc.SCALAR),
+    "V⊗Sym2->V": (orc.tensor(orc.V(), orc.sym(orc.V())), orc.V()),
+    "Sym2->V⊗V": (orc.sym(orc.V()), orc.tensor(orc.V(), orc.V())),
+    "V⊗Sym2->1+3V": (orc.tensor(orc.V(), orc.sym(orc.V())),
+                      orc.direct_sum(orc.SCALAR, orc.V(), orc.V(), orc.V())),
+}
+
+
+@pytest.mark.parametrize("hom", list(_SYM_HOMS))
+def test_so3_in_units_spanning_1e7_on_symmetric_powers_keeps_its_dimension(hom):
+    # Balancing weighted each generator by its largest entry as written, which the units decide;
+    # V ⊗ Sym²(V) in these units kept entries 10⁻¹³ of their generator's largest, lost them to
+    # rounding and returned spurious maps with a clear gap (0 → 1, 2 → 3 invariants). A diagonal
+    # change of units must be undone exactly. Count: Weyl integration over SO(3) (oracles.py).
+    rin, rout = _SYM_HOMS[hom]
+    S = _UNITS_1E7
+    G = gk.Group([], [S @ A @ np.linalg.inv(S) for A in gk.SO(3).lie_algebra])
+    expected = orc.count(orc.measure_SO(3, orc.spec_degree(orc.hom(rin, rout))), rin, rout)
+    b = gk.solve(to_rep(rin, G), to_rep(rout, G), cache=False)
+    assert b.dim == expected
+    if b.dim:   # pulled back to standard coordinates (S is diagonal: exact), equivariant
+        Rin, Rout = to_rep(rin, G), to_rep(rout, G)
+        Pin, Pout_inv = Rin.rho(S), np.linalg.inv(Rout.rho(S))
+        W = [Pout_inv @ q.reshape(Rout.size, Rin.size) @ Pin for q in b.dense().T]
+        Q0 = np.stack([w.ravel() / np.linalg.norm(w) for w in W], axis=1)
+        assert np.linalg.svd(Q0, compute_uv=False).min() > 1e-6
+        G0 = gk.SO(3)
+        assert basis_error(Q0, to_rep(rin, G0), to_rep(rout, G0), rng=0) <= 1e-8

@@ -4,6 +4,7 @@ real and complex, continuous, finite and products. Checked with the shared check
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
@@ -192,3 +193,32 @@ def test_norm_nonlinearity_refused_for_a_noncompact_group_in_tiny_units(scale):
     G = gk.Group([], list(scale * gk.SL(2).lie_algebra))
     with pytest.raises(gk.RepError, match="not compact"):
         NormNonlinearity(V(G))
+
+
+
+def _skew(G, S):
+    S = np.asarray(S, dtype=float)
+    Si = np.linalg.inv(S)
+    return gk.Group([S @ h @ Si for h in G.discrete_generators],
+                    [S @ A @ Si for A in G.lie_algebra], d=G.d)
+
+
+_SHEAR = [[1.0, 1.0, 0.0], [0.0, 1.0, 2.0], [1.0, 0.0, 1.0]]
+
+
+@pytest.mark.parametrize("rep", [
+    pytest.param(lambda: V(_skew(gk.SO(3), _SHEAR)).T * V(_skew(gk.SO(3), _SHEAR)),
+                 id="SO(3)-sheared:V*⊗V"),
+    pytest.param(lambda: V(_skew(gk.O(3), _SHEAR)) * V(_skew(gk.O(3), _SHEAR)) + Scalar,
+                 id="O(3)-sheared:V⊗V+1"),
+    pytest.param(lambda: V(_skew(gk.S(3), _SHEAR)).T * V(_skew(gk.S(3), _SHEAR)),
+                 id="S(3)-sheared:V*⊗V"),
+    pytest.param(lambda: V(_skew(gk.O(3), np.diag([1e-3, 1.0, 1e3]))), id="O(3)-units:V"),
+])
+def test_norm_nonlinearity_for_a_compact_group_in_other_coordinates(rep):
+    # A compact group keeps an invariant positive-definite form in any coordinates. For a
+    # reducible summand (V*⊗V = 1 + 3 + 5) no single solved form need be definite — a
+    # combination is; and in units spanning 10⁶ the form is definite but badly conditioned.
+    # Both were refused as "not compact".
+    rep = rep()
+    _check(NormNonlinearity(rep, dtype=torch.float64), torch.float64)

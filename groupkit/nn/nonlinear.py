@@ -218,15 +218,55 @@ def _invariant_form(rep: Rep) -> np.ndarray:
     forms = [Q[:, k].reshape(n, n) for k in range(Q.shape[1])]
     forms = [(F + F.conj().T) / 2 for F in forms]
     forms = [F for F in forms if np.linalg.norm(F) > 1e-8]
-    for F in forms:
-        w = np.linalg.eigvalsh(F)
-        if w.min() > 1e-8 * abs(w).max():
-            return F.real if not np.iscomplexobj(F) or not np.any(F.imag) else F
-        if w.max() < -1e-8 * abs(w).max():
-            return -F
+    F = _positive_combination(forms)
+    if F is not None:
+        return F.real if not np.iscomplexobj(F) or not np.any(F.imag) else F
     raise RepError(
         f"{rep} has no invariant positive-definite form (its group is not compact), so a norm "
         "nonlinearity is not equivariant; use GatedNonlinearity instead.")
+
+
+def _positive_combination(forms: list[np.ndarray], iters: int = 300) -> np.ndarray | None:
+    """A positive-definite combination Σ c_k F_k of Hermitian forms, or None if none is found.
+
+    Each form alone is not enough: a reducible summand (V ⊗ V* of SO(3)) has several invariant
+    forms, and in coordinates that are not orthonormal no single basis form need be definite.
+    The test is made after the congruence D F D, D = diag(Σ_k |F_k,ii|)^(-1/2), which is
+    exact for definiteness and undoes units (an O(3) form diag(10⁶, 1, 10⁻⁶) is definite, but
+    not to a relative eigenvalue threshold). The search maximises λ_min(Σ c_k F_k) over ‖c‖ ≤ 1
+    (a concave function) by projected subgradient ascent, starting from the projection of I.
+    """
+    if not forms:
+        return None
+    diag = sum(np.abs(np.diag(F)) for F in forms)
+    if np.any(diag <= 0):   # a coordinate no form weighs cannot be definite
+        return None
+    D = 1.0 / np.sqrt(diag)
+    scaled = [F * D[:, None] * D[None, :] for F in forms]
+    for F, S in zip(forms, scaled):     # one form alone (the common case: irreducible)
+        w = np.linalg.eigvalsh(S)
+        if w.min() > 1e-8 * abs(w).max():
+            return F
+        if w.max() < -1e-8 * abs(w).max():
+            return -F
+    n = scaled[0].shape[0]
+    flat = np.stack([S.ravel() for S in scaled], axis=1)
+    U, sv, _ = np.linalg.svd(flat, full_matrices=False)   # an orthonormal basis of the span
+    Q = U[:, sv > 1e-10 * sv[0]]
+    basis = [Q[:, k].reshape(n, n) for k in range(Q.shape[1])]
+    basis = [(B + B.conj().T) / 2 for B in basis]
+    c = np.real(Q.conj().T @ np.eye(n).ravel())
+    c = c / (np.linalg.norm(c) or 1.0)
+    for it in range(iters):
+        X = sum(ck * B for ck, B in zip(c, basis))
+        w, U = np.linalg.eigh(X)
+        if w[0] > 1e-8 * abs(w).max():
+            return X / D[:, None] / D[None, :]
+        u = U[:, 0]
+        g = np.array([np.real(u.conj() @ B @ u) for B in basis])
+        c = c + g / np.sqrt(it + 1.0)
+        c = c / max(1.0, np.linalg.norm(c))
+    return None
 
 
 class PointwiseNonlinearity(nn.Module):

@@ -197,7 +197,7 @@ def test_norm_nonlinearity_refused_for_a_noncompact_group_in_tiny_units(scale):
 
 
 def _skew(G, S):
-    S = np.asarray(S, dtype=float)
+    S = np.asarray(S)
     Si = np.linalg.inv(S)
     return gk.Group([S @ h @ Si for h in G.discrete_generators],
                     [S @ A @ Si for A in G.lie_algebra], d=G.d)
@@ -222,3 +222,22 @@ def test_norm_nonlinearity_for_a_compact_group_in_other_coordinates(rep):
     # Both were refused as "not compact".
     rep = rep()
     _check(NormNonlinearity(rep, dtype=torch.float64), torch.float64)
+
+
+@pytest.mark.parametrize("rep", [
+    pytest.param(lambda: gk.Sym(V(gk.SU(2)), 2), id="SU(2):Sym2"),
+    pytest.param(lambda: V(_skew(gk.SU(2), [[2.0, 0.5 + 0.2j], [0.1j, 1.0]])), id="SU(2)-skew:V"),
+    pytest.param(lambda: V(_skew(gk.U(2), [[1.0, 0.3], [0.0, 1.0]])).T
+                 * V(_skew(gk.U(2), [[1.0, 0.3], [0.0, 1.0]])), id="U(2)-sheared:V*⊗V"),
+])
+def test_norm_nonlinearity_for_a_compact_complex_group_uses_a_hermitian_form(rep):
+    # The norm is v ↦ vᴴ M v, so M must satisfy ρᴴ M ρ = M; the invariant *bilinear* forms
+    # (ρᵀ F ρ = F) were solved instead, and every non-unitary summand of a compact complex group
+    # (even Sym²(V) of SU(2) in its own basis) was refused as "not compact".
+    _check(NormNonlinearity(rep(), dtype=torch.float64), torch.float64)
+
+
+def test_norm_nonlinearity_refused_for_a_noncompact_complex_group():
+    G = gk.Group([], [np.array([[0.0, 1j], [0.0, 0.0]])])   # unipotent: no invariant norm
+    with pytest.raises(gk.RepError, match="not compact"):
+        NormNonlinearity(V(G))

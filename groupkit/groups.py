@@ -466,7 +466,10 @@ def _warn_near_structure(h: np.ndarray, a: np.ndarray) -> None:
     notes = []
     for i, g in enumerate(h):
         scale = max(1.0, np.abs(g).max())
-        if signed_permutation(g) is None and signed_permutation(g, atol=NEAR_TOL * scale):
+        # "not one" means off by more than rounding: S h S⁻¹ for a reflection h and diagonal
+        # units S is diag(−0.9999999999999999, 1), which is a signed permutation to rounding
+        if signed_permutation(g, atol=EXACT_TOL * scale) is None and signed_permutation(
+                g, atol=NEAR_TOL * scale):
             notes.append(f"discrete_generators[{i}] is within {NEAR_TOL:g} of a signed "
                          "permutation matrix but is not one")
             continue

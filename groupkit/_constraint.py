@@ -23,6 +23,10 @@ import scipy.linalg
 
 from .reps import Rep
 
+# A Lie-algebra element whose action on U is below this (relative to the element itself) is
+# rounding noise: a thousand roundings.
+NOISE_TOL = 1e3 * np.finfo(float).eps
+
 
 @dataclass(frozen=True)
 class Generator:
@@ -99,7 +103,12 @@ class Constraint:
                     gens.append(Generator(mats, lie=False))  # a product act trivially here
             for A in G.lie_algebra:
                 mats = tuple(np.asarray(f.drho(A)) for f in factors)
-                if any(np.any(m) for m in mats):
+                # An element that acts on U by rounding noise alone acts by zero (tr A of sl(2)
+                # in skew coordinates is 1e-16, so Λ²V is trivial): measured against its own
+                # size, as every generator is, the noise became a full constraint and the
+                # invariant of Λ²V (the determinant) was lost.
+                top = max((np.abs(m).max() for m in mats if m.size), default=0.0)
+                if top > NOISE_TOL * np.abs(A).max():
                     gens.append(Generator(mats, lie=True))
         is_complex = bool(U.is_complex or any(np.iscomplexobj(m) for g in gens for m in g.mats))
         return cls(sizes, tuple(gens), is_complex, U)

@@ -350,3 +350,30 @@ def test_so3_in_units_spanning_1e7_on_symmetric_powers_keeps_its_dimension(hom):
         assert np.linalg.svd(Q0, compute_uv=False).min() > 1e-6
         G0 = gk.SO(3)
         assert basis_error(Q0, to_rep(rin, G0), to_rep(rout, G0), rng=0) <= 1e-8
+
+
+# -- an element that acts by rounding noise acts by zero (audit) ---------------------------------
+
+_SKEW = {2: [[1.0, 2.0], [-1.0, 1.0]], 3: [[1.0, 2.0, 0.0], [0.0, 1.0, 1.0], [1.0, 0.0, 3.0]]}
+_TOP_POWER_CASES = {   # group, Haar measure of its compact form (oracles.py)
+    "SL(2)": (lambda: gk.SL(2), lambda k: orc.measure_SU(2, k)),
+    "SL(3)": (lambda: gk.SL(3), lambda k: orc.measure_SU(3, k)),
+    "SO(3)": (lambda: gk.SO(3), lambda k: orc.measure_SO(3, k)),
+}
+
+
+@pytest.mark.parametrize("dual", [False, True], ids=["V", "V*"])
+@pytest.mark.parametrize("name", list(_TOP_POWER_CASES))
+def test_top_exterior_power_in_skew_coordinates_keeps_its_invariants(name, dual):
+    # Λⁿ(V) of a determinant-one group is trivial: tr A = 0, but in skew coordinates tr A is
+    # 1e-16, and that noise, measured against its own size, became a full constraint — the
+    # determinant (1 → Λⁿ V) and the identity of Λⁿ V were lost (dimension 0, no warning).
+    make, measure = _TOP_POWER_CASES[name]
+    G0 = make()
+    S = np.array(_SKEW[G0.d])
+    G = gk.Group([], [S @ A @ np.linalg.inv(S) for A in G0.lie_algebra])
+    base = orc.dual(orc.V()) if dual else orc.V()
+    top = orc.alt(base, G0.d)
+    for rin, rout in ((orc.SCALAR, top), (top, top), (top, orc.SCALAR)):
+        expected = orc.count(measure(orc.spec_degree(orc.hom(rin, rout))), rin, rout)
+        assert gk.solve(to_rep(rin, G), to_rep(rout, G), cache=False).dim == expected == 1

@@ -23,6 +23,10 @@ import scipy.linalg
 
 from .reps import Rep
 
+# A Lie-algebra element whose action on U is below this (relative to the element itself) is
+# rounding noise: a thousand roundings.
+NOISE_TOL = 1e3 * np.finfo(float).eps
+
 
 @dataclass(frozen=True)
 class Generator:
@@ -99,7 +103,12 @@ class Constraint:
                     gens.append(Generator(mats, lie=False))  # a product act trivially here
             for A in G.lie_algebra:
                 mats = tuple(np.asarray(f.drho(A)) for f in factors)
-                if any(np.any(m) for m in mats):
+                # An element that acts on U by rounding noise alone acts by zero (tr A of sl(2)
+                # in skew coordinates is 1e-16, so Λ²V is trivial): measured against its own
+                # size, as every generator is, the noise became a full constraint and the
+                # invariant of Λ²V (the determinant) was lost.
+                top = max((np.abs(m).max() for m in mats if m.size), default=0.0)
+                if top > NOISE_TOL * np.abs(A).max():
                     gens.append(Generator(mats, lie=True))
         is_complex = bool(U.is_complex or any(np.iscomplexobj(m) for g in gens for m in g.mats))
         return cls(sizes, tuple(gens), is_complex, U)
@@ -130,6 +139,13 @@ class Constraint:
         generator counts equally whatever its size); its entries are powers of two, so the
         change of coordinates is exact. A null vector y of the balanced constraint is
         x = (⊗ D_f) y of the original one.
+
+        ‖M_f^g‖ is the largest entry of M_f^g *balanced on its own*, which (unlike its largest
+        entry as written) does not change under a diagonal change of units. Weighting by the
+        entry as written let units decide which generator dominated the sum: SO(3) in units
+        spanning 10⁷ on V ⊗ Sym²(V) was balanced so that entries of one generator stayed 10⁻¹³
+        of its largest, were lost to rounding, and spurious invariants came back (dimension 1
+        instead of 0, with a clear gap).
         """
         scales = []
         for f, d in enumerate(self.sizes):
@@ -139,7 +155,7 @@ class Constraint:
                 if not g.lie:
                     m = m.copy()
                     np.fill_diagonal(m, 0.0)
-                top = m.max() if m.size else 0.0
+                top = _balanced_max(m) if m.size else 0.0
                 if top > 0:
                     acc += m / top
             if d > 1 and np.any(acc):
@@ -153,3 +169,14 @@ class Constraint:
         right = tuple(np.diag(s) for s in scales)
         gens = tuple(g.similar(left, right) for g in self.generators)
         return Constraint(self.sizes, gens, self.is_complex, self.rep), tuple(scales)
+
+
+def _balanced_max(m: np.ndarray) -> float:
+    """The largest entry of the non-negative matrix m after balancing it alone (gebal, powers of
+    two): a size of m that a diagonal change of units D⁻¹ m D leaves unchanged (to a factor of
+    about two), unlike max |m_ij|. 0 for a zero matrix."""
+    top = m.max()
+    if top <= 0 or m.shape[0] < 2:
+        return float(top)
+    b = scipy.linalg.matrix_balance(m / top, permute=False, separate=True)[0]
+    return float(b.max() * top)

@@ -38,6 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.linalg
 
+from ._elements import preserves_standard_form
 from ._keys import array_digest, text_digest
 from .reps import Rep, RepError, _check_group_element
 
@@ -417,16 +418,9 @@ def _is_orthogonal(rep: Rep) -> bool:
     G = rep.group
     if G is None:
         return True
-    n = rep.size
-    for h in G.discrete_generators:
-        m = rep.rho(h)
-        if not np.allclose(m.conj().T @ m, np.eye(n), atol=1e-10):
-            return False
-    for A in G.lie_algebra:
-        m = rep.drho(A)
-        if not np.allclose(m.conj().T, -m, atol=1e-10):
-            return False
-    return True
+    # scale-free, without allclose's relative slack: see preserves_standard_form
+    return preserves_standard_form([rep.rho(h) for h in G.discrete_generators],
+                                   [rep.drho(A) for A in G.lie_algebra])
 
 
 def _kind_complex(rep: Irrep) -> str:

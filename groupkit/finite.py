@@ -32,6 +32,7 @@ import numpy as np
 
 from ._cyclotomic import _conj, _exact_values, _is_integer, _mul, _reduce, _to_sympy
 from .catalogue import A  # re-exported: the alternating groups of the lessons
+from ._elements import unit_scales
 from .groups import MAX_SPECTRAL_ORDER, _finite_order, closure, element_key, Group, GroupError
 from ._memo import memoized
 
@@ -43,7 +44,33 @@ __all__ = [
 DEFAULT_LIMIT = 100_000  # largest group enumerated element by element
 
 
-_key = element_key  # elements are identified by their entries rounded to 9 places
+def _key(m: np.ndarray, G: Group | None = None) -> bytes:
+    """Elements are identified by their entries rounded to 9 places, in G's balanced units
+    (as written without G)."""
+    return element_key(m, None if G is None else _scales(G))
+
+
+def _lookup(index: dict, m: np.ndarray, G: Group) -> int:
+    """The index of the element m of G, or a GroupError (not a KeyError) when rounding in
+    these coordinates makes it unrecognisable."""
+    try:
+        return index[_key(m, G)]
+    except KeyError:
+        raise GroupError(
+            f"an element of {G} could not be recognised after rounding: its generators are too "
+            "ill-conditioned in these coordinates (units spanning many orders of magnitude) to "
+            "identify elements by their entries. Rescale the coordinates.") from None
+
+
+@memoized(16)
+def _scales(G: Group):
+    if getattr(G, "perm_array", None) is not None or G.is_signed_permutation:
+        return None  # entries are exactly 0 and ±1 (and S(1000)'s matrices are never built)
+    s = unit_scales(G.discrete_generators)
+    # as written when that closes (it always did before units were balanced), else balanced
+    if s is None or closure(G.discrete_generators, G.d, DEFAULT_LIMIT) is not None:
+        return None
+    return s
 
 
 def _check_finite(G: Group, what: str) -> None:
@@ -62,7 +89,7 @@ def _check_finite(G: Group, what: str) -> None:
 
 @memoized(16)
 def _enumerate(G: Group, limit: int) -> tuple[np.ndarray, dict]:
-    found = closure(G.discrete_generators, G.d, limit)
+    found = closure(G.discrete_generators, G.d, limit, _scales(G))
     if found is None:
         raise GroupError(f"{G} has more than {limit} elements (or a generator of infinite "
                          f"order); pass a larger limit=… to enumerate it.")
@@ -171,7 +198,7 @@ def _classes(G: Group, limit: int):
         while queue:
             i = queue.pop()
             for h, hi in zip(gens, inv):
-                j = index[_key(h @ X[i] @ hi)]
+                j = _lookup(index, h @ X[i] @ hi, G)
                 if cls_of[j] < 0:
                     cls_of[j] = c
                     members.append(j)
@@ -252,8 +279,8 @@ class CharacterTable:
     def indicators(self) -> tuple[int, ...]:
         _, cls_of = _classes(self.group, DEFAULT_LIMIT)
         X = elements(self.group)
-        sq = [int(cls_of[_enumerate(self.group, DEFAULT_LIMIT)[1][_key(c.representative
-                                                                       @ c.representative)]])
+        sq = [int(cls_of[_lookup(_enumerate(self.group, DEFAULT_LIMIT)[1],
+                                 c.representative @ c.representative, self.group)])
               for c in self.classes]
         out = []
         for row in self.numeric:
@@ -319,7 +346,7 @@ def _class_constants(G: Group, classes, cls_of) -> np.ndarray:
         for x in cj.members:
             xi = invs.setdefault(x, np.linalg.inv(X[x]))
             for k, ck in enumerate(classes):
-                y = index[_key(xi @ ck.representative)]
+                y = _lookup(index, xi @ ck.representative, G)
                 c[j, cls_of[y], k] += 1
     return c
 
@@ -354,7 +381,7 @@ def _table(G: Group) -> CharacterTable:
     for cl in classes:
         g, x, idx = cl.representative, np.eye(G.d), []
         for _ in range(cl.element_order):
-            idx.append(int(cls_of[index[_key(x)]]))
+            idx.append(int(cls_of[_lookup(index, x, G)]))
             x = x @ g
         powers.append(idx)
     exact = [_exact_values([row[p] for p in powers], [c.element_order for c in classes], e)

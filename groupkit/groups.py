@@ -34,6 +34,7 @@ __all__ = ["Group", "DirectProduct", "GroupError", "ApproximateGroupWarning"]
 # (and users' code) has always found them
 from ._elements import (EXACT_TOL, FINITE_LIMIT, MAX_ORDER, MAX_SPECTRAL_ORDER,  # noqa: F401
                         NEAR_TOL, _closes, _finite_order, _is_signed_permutation,
+                        preserves_standard_form,
                         _order_from_spectrum, _snap_algebra, _snap_element, _snap_fractions,
                         closure, element_key, permutation_key, signed_permutation)
 
@@ -241,10 +242,7 @@ class Group:
     @cached_property
     def is_orthogonal(self) -> bool:
         """Generators are orthogonal/unitary and the algebra antisymmetric/antihermitian."""
-        eye = np.eye(self.d)
-        ok_h = all(np.allclose(g.conj().T @ g, eye, atol=1e-10) for g in self._h)
-        ok_a = all(np.allclose(A.conj().T, -A, atol=1e-10) for A in self._a)
-        return ok_h and ok_a
+        return preserves_standard_form(self._h, self._a)
 
     @cached_property
     def is_permutation(self) -> bool:
@@ -468,7 +466,10 @@ def _warn_near_structure(h: np.ndarray, a: np.ndarray) -> None:
     notes = []
     for i, g in enumerate(h):
         scale = max(1.0, np.abs(g).max())
-        if signed_permutation(g) is None and signed_permutation(g, atol=NEAR_TOL * scale):
+        # "not one" means off by more than rounding: S h S⁻¹ for a reflection h and diagonal
+        # units S is diag(−0.9999999999999999, 1), which is a signed permutation to rounding
+        if signed_permutation(g, atol=EXACT_TOL * scale) is None and signed_permutation(
+                g, atol=NEAR_TOL * scale):
             notes.append(f"discrete_generators[{i}] is within {NEAR_TOL:g} of a signed "
                          "permutation matrix but is not one")
             continue

@@ -84,6 +84,14 @@ def lift(rep: Rep, G: Group) -> Rep:
                 f"cannot view a representation of {rep.group} as one of {G}: its factor {f} "
                 f"is not a factor of {G}."
             )
+        if G.factors.count(f) > 1:
+            # V(SO(3))(SO(3) × SO(3)) cannot say which copy it lives on; taking the first one
+            # silently turned V₁ ⊗ V₂ into V₁ ⊗ V₁ (one invariant where there are none).
+            raise RepError(
+                f"cannot view a representation of {rep.group} as one of {G}: {f} is a factor "
+                f"{G.factors.count(f)} times, so which copy is meant is ambiguous. Give the "
+                "copies different generators (e.g. one in permuted coordinates), or build the "
+                "representation from V(G) of the product itself.")
         b = G.block(G.factors.index(f))
         idx.extend(range(b.start, b.stop))
     return _Lifted(rep, G, np.array(idx))

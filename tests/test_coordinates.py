@@ -19,6 +19,9 @@ import scipy.sparse
 
 import groupkit as gk
 import coordinate_cases as cc
+import oracles as orc
+from cases import to_rep
+from groupkit.testing import basis_error
 
 ANGLE_TOL = 1e-8
 
@@ -283,3 +286,94 @@ def test_condition_1e6_is_right_or_warns(name, co, rin, rout):
         user = scipy.linalg.subspace_angles(Q, cc.mapped_reference(name, rin, rout, co)).max()
         standard = scipy.linalg.subspace_angles(cc.pulled_back(Q, rin, rout, co), Q0).max()
         assert min(user, standard) <= 1e-7
+
+
+# -- groups written in tiny units (audit) -----------------------------------------------------
+
+_ROT = np.array([[0.0, -1.0], [1.0, 0.0]])
+
+
+@pytest.mark.parametrize("scale", [1e-13, 1e-16])
+def test_groups_in_tiny_units_do_not_share_a_key_or_a_cached_basis(scale):
+    # so(2) and the diagonal algebra diag(1, 0), both written in tiny units: different groups
+    # (2 resp. 1 invariant bilinear forms), which once rounded to the same key, so the second
+    # solve was answered from the first one's cache entry.
+    rot = gk.Group([], [scale * _ROT])
+    diag = gk.Group([], [scale * np.diag([1.0, 0.0])])
+    assert rot != diag and rot.key != diag.key
+    gk.clear_caches()
+    assert gk.solve(gk.V(rot) ** 2, gk.Scalar).dim == 2
+    assert gk.solve(gk.V(diag) ** 2, gk.Scalar).dim == 1    # through the cache
+
+
+@pytest.mark.parametrize("scale", [1e-11, 1e-14])
+def test_sl2_in_tiny_units_is_not_orthogonal_and_its_maps_are_equivariant(scale):
+    # An algebra smaller than allclose's absolute tolerance passed as antisymmetric, so V* = V
+    # was assumed and Hom(V, V) came back as the invariant form ε (not equivariant).
+    G = gk.Group([], list(scale * gk.SL(2).lie_algebra))
+    assert not G.is_orthogonal and gk.dual(gk.V(G)) != gk.V(G)
+    for rout, W0 in ((gk.V(G), np.eye(2)), (gk.V(G).T, np.array([[0.0, 1.0], [-1.0, 0.0]]))):
+        Q = gk.equivariant_basis(gk.V(G), rout, cache=False)
+        assert Q.shape[1] == 1
+        assert scipy.linalg.subspace_angles(Q, W0.reshape(4, 1)).max() < ANGLE_TOL
+
+
+# -- units that balancing must undo exactly (audit) ---------------------------------------------
+
+_UNITS_1E7 = np.diag([6.46737591e2, 3.25262479e3, 1.26644096e-4])   # spans 2.6·10⁷
+_SYM_HOMS = {   # (rep_in, rep_out) of SO(3) as oracle specs
+    "V⊗Sym2->1": (orc.tensor(orc.V(), orc.sym(orc.V())), orc.SCALAR),
+    "V⊗Sym2->V": (orc.tensor(orc.V(), orc.sym(orc.V())), orc.V()),
+    "Sym2->V⊗V": (orc.sym(orc.V()), orc.tensor(orc.V(), orc.V())),
+    "V⊗Sym2->1+3V": (orc.tensor(orc.V(), orc.sym(orc.V())),
+                      orc.direct_sum(orc.SCALAR, orc.V(), orc.V(), orc.V())),
+}
+
+
+@pytest.mark.parametrize("hom", list(_SYM_HOMS))
+def test_so3_in_units_spanning_1e7_on_symmetric_powers_keeps_its_dimension(hom):
+    # Balancing weighted each generator by its largest entry as written, which the units decide;
+    # V ⊗ Sym²(V) in these units kept entries 10⁻¹³ of their generator's largest, lost them to
+    # rounding and returned spurious maps with a clear gap (0 → 1, 2 → 3 invariants). A diagonal
+    # change of units must be undone exactly. Count: Weyl integration over SO(3) (oracles.py).
+    rin, rout = _SYM_HOMS[hom]
+    S = _UNITS_1E7
+    G = gk.Group([], [S @ A @ np.linalg.inv(S) for A in gk.SO(3).lie_algebra])
+    expected = orc.count(orc.measure_SO(3, orc.spec_degree(orc.hom(rin, rout))), rin, rout)
+    b = gk.solve(to_rep(rin, G), to_rep(rout, G), cache=False)
+    assert b.dim == expected
+    if b.dim:   # pulled back to standard coordinates (S is diagonal: exact), equivariant
+        Rin, Rout = to_rep(rin, G), to_rep(rout, G)
+        Pin, Pout_inv = Rin.rho(S), np.linalg.inv(Rout.rho(S))
+        W = [Pout_inv @ q.reshape(Rout.size, Rin.size) @ Pin for q in b.dense().T]
+        Q0 = np.stack([w.ravel() / np.linalg.norm(w) for w in W], axis=1)
+        assert np.linalg.svd(Q0, compute_uv=False).min() > 1e-6
+        G0 = gk.SO(3)
+        assert basis_error(Q0, to_rep(rin, G0), to_rep(rout, G0), rng=0) <= 1e-8
+
+
+# -- an element that acts by rounding noise acts by zero (audit) ---------------------------------
+
+_SKEW = {2: [[1.0, 2.0], [-1.0, 1.0]], 3: [[1.0, 2.0, 0.0], [0.0, 1.0, 1.0], [1.0, 0.0, 3.0]]}
+_TOP_POWER_CASES = {   # group, Haar measure of its compact form (oracles.py)
+    "SL(2)": (lambda: gk.SL(2), lambda k: orc.measure_SU(2, k)),
+    "SL(3)": (lambda: gk.SL(3), lambda k: orc.measure_SU(3, k)),
+    "SO(3)": (lambda: gk.SO(3), lambda k: orc.measure_SO(3, k)),
+}
+
+
+@pytest.mark.parametrize("dual", [False, True], ids=["V", "V*"])
+@pytest.mark.parametrize("name", list(_TOP_POWER_CASES))
+def test_top_exterior_power_in_skew_coordinates_keeps_its_invariants(name, dual):
+    # Λⁿ(V) of a determinant-one group is trivial: tr A = 0, but in skew coordinates tr A is
+    # 1e-16, and that noise, measured against its own size, became a full constraint — the
+    # determinant (1 → Λⁿ V) and the identity of Λⁿ V were lost (dimension 0, no warning).
+    make, measure = _TOP_POWER_CASES[name]
+    G0 = make()
+    S = np.array(_SKEW[G0.d])
+    G = gk.Group([], [S @ A @ np.linalg.inv(S) for A in G0.lie_algebra])
+    base = orc.dual(orc.V()) if dual else orc.V()
+    top = orc.alt(base, G0.d)
+    for rin, rout in ((orc.SCALAR, top), (top, top), (top, orc.SCALAR)):
+        expected = orc.count(measure(orc.spec_degree(orc.hom(rin, rout))), rin, rout)
+        assert gk.solve(to_rep(rin, G), to_rep(rout, G), cache=False).dim == expected == 1

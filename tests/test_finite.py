@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -166,3 +167,41 @@ def test_rotation_by_a_generic_angle_has_infinite_order(t):
     R = np.array([[np.cos(t), -np.sin(t)], [np.sin(t), np.cos(t)]])
     G = gk.Group([R])
     assert not G.is_finite and G.order() == math.inf
+
+
+# -- finite groups written in other units (audit) ---------------------------------------------
+
+def _in_units(G, units):
+    S = np.diag(units)
+    Si = np.linalg.inv(S)
+    return gk.Group([S @ h @ Si for h in G.discrete_generators], d=G.d)
+
+
+@pytest.mark.parametrize("G, units", [
+    (gk.D(6), [6.76120815e-01, 4.71904384e04]),      # spans 7·10⁴
+    (gk.C(5), [5.00527572e-02, 4.82272195e04]),      # 10⁶
+    (gk.Octahedral(), [1.26690339e-01, 2.77052086e01, 8.73289147e05]),
+], ids=str)
+def test_finite_group_in_other_units_is_finite_with_its_order(G, units):
+    # g⁶ − I of a rotation in these units is 3·10⁻¹¹ by rounding, which a tolerance relative to
+    # max |g⁶| = 1 read as "no finite order"; and elements keyed by entries rounded to 9 places
+    # never matched, so the closure never ended: is_finite was False, order() refused.
+    H = _in_units(G, units)
+    assert H.is_finite and H.order() == G.order()
+    assert len(H.elements()) == G.order()
+
+
+def test_finite_group_in_skew_rational_coordinates_stays_finite():
+    rng = np.random.default_rng(3)
+    A = rng.integers(-3, 4, (4, 4)).astype(float) + 7 * np.eye(4)
+    H = gk.Group([A @ h @ np.linalg.inv(A) for h in gk.S(4).discrete_generators], d=4)
+    assert H.is_finite and H.order() == 24
+
+
+def test_exact_reflection_in_other_units_does_not_warn():
+    # diag(49, 1) · diag(−1, 1) · diag(49, 1)⁻¹ is diag(−0.9999999999999999, 1): a signed
+    # permutation to rounding, which was reported as "within 1e-4 of one but not one".
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        H = _in_units(gk.D(4), [49.0, 1.0])
+    assert H.is_finite and H.order() == 8

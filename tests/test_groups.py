@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -334,3 +335,15 @@ def test_group_flags_are_derived_from_generators():
     assert gk.SO(3).is_orthogonal and not gk.SO(3).is_finite
     assert not gk.Lorentz().is_orthogonal and not gk.SL(2).is_orthogonal
     assert gk.SU(2).is_complex and not gk.SO(3).is_complex
+
+
+@pytest.mark.parametrize("gens, lie", [
+    ([np.diag([1.0 + 1e-6, 1.0])], []),                     # orthogonal only to 1e-6
+    ([], [1e-12 * np.diag([1.0, -1.0])]),                   # a symmetric algebra, tiny units
+])
+def test_is_orthogonal_is_exact_to_rounding_and_scale_free(gens, lie):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", gk.ApproximateGroupWarning)
+        G = gk.Group(gens, lie, d=2)
+    assert not G.is_orthogonal
+    assert gk.Group([], [1e-12 * np.array([[0.0, -1.0], [1.0, 0.0]])]).is_orthogonal

@@ -4,6 +4,7 @@ real and complex, continuous, finite and products. Checked with the shared check
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
@@ -183,3 +184,60 @@ def test_not_equivariant_is_detected():
     G = gk.O(5)
     model = MLP(2 * V(G), V(G), ch=32, num_layers=2, dtype=torch.float64)
     assert equivariance_error(model, rng=1) > 1e-2
+
+
+@pytest.mark.parametrize("scale", [1e-11, 1e-14])
+def test_norm_nonlinearity_refused_for_a_noncompact_group_in_tiny_units(scale):
+    # sl(2) written in tiny units once passed the "orthogonal generators" shortcut (an absolute
+    # tolerance), and the layer used the identity as its (non-invariant) form.
+    G = gk.Group([], list(scale * gk.SL(2).lie_algebra))
+    with pytest.raises(gk.RepError, match="not compact"):
+        NormNonlinearity(V(G))
+
+
+
+def _skew(G, S):
+    S = np.asarray(S)
+    Si = np.linalg.inv(S)
+    return gk.Group([S @ h @ Si for h in G.discrete_generators],
+                    [S @ A @ Si for A in G.lie_algebra], d=G.d)
+
+
+_SHEAR = [[1.0, 1.0, 0.0], [0.0, 1.0, 2.0], [1.0, 0.0, 1.0]]
+
+
+@pytest.mark.parametrize("rep", [
+    pytest.param(lambda: V(_skew(gk.SO(3), _SHEAR)).T * V(_skew(gk.SO(3), _SHEAR)),
+                 id="SO(3)-sheared:V*⊗V"),
+    pytest.param(lambda: V(_skew(gk.O(3), _SHEAR)) * V(_skew(gk.O(3), _SHEAR)) + Scalar,
+                 id="O(3)-sheared:V⊗V+1"),
+    pytest.param(lambda: V(_skew(gk.S(3), _SHEAR)).T * V(_skew(gk.S(3), _SHEAR)),
+                 id="S(3)-sheared:V*⊗V"),
+    pytest.param(lambda: V(_skew(gk.O(3), np.diag([1e-3, 1.0, 1e3]))), id="O(3)-units:V"),
+])
+def test_norm_nonlinearity_for_a_compact_group_in_other_coordinates(rep):
+    # A compact group keeps an invariant positive-definite form in any coordinates. For a
+    # reducible summand (V*⊗V = 1 + 3 + 5) no single solved form need be definite — a
+    # combination is; and in units spanning 10⁶ the form is definite but badly conditioned.
+    # Both were refused as "not compact".
+    rep = rep()
+    _check(NormNonlinearity(rep, dtype=torch.float64), torch.float64)
+
+
+@pytest.mark.parametrize("rep", [
+    pytest.param(lambda: gk.Sym(V(gk.SU(2)), 2), id="SU(2):Sym2"),
+    pytest.param(lambda: V(_skew(gk.SU(2), [[2.0, 0.5 + 0.2j], [0.1j, 1.0]])), id="SU(2)-skew:V"),
+    pytest.param(lambda: V(_skew(gk.U(2), [[1.0, 0.3], [0.0, 1.0]])).T
+                 * V(_skew(gk.U(2), [[1.0, 0.3], [0.0, 1.0]])), id="U(2)-sheared:V*⊗V"),
+])
+def test_norm_nonlinearity_for_a_compact_complex_group_uses_a_hermitian_form(rep):
+    # The norm is v ↦ vᴴ M v, so M must satisfy ρᴴ M ρ = M; the invariant *bilinear* forms
+    # (ρᵀ F ρ = F) were solved instead, and every non-unitary summand of a compact complex group
+    # (even Sym²(V) of SU(2) in its own basis) was refused as "not compact".
+    _check(NormNonlinearity(rep(), dtype=torch.float64), torch.float64)
+
+
+def test_norm_nonlinearity_refused_for_a_noncompact_complex_group():
+    G = gk.Group([], [np.array([[0.0, 1j], [0.0, 0.0]])])   # unipotent: no invariant norm
+    with pytest.raises(gk.RepError, match="not compact"):
+        NormNonlinearity(V(G))

@@ -245,3 +245,14 @@ def test_user_representation_enters_the_solver():
     assert gk.solve(gk.V(G) ** 3, gk.Scalar).dim == 0
     assert gk.solve(gk.Alt(gk.V(G), 2), gk.V(G) * det).dim == 1
     assert gk.solve(gk.Alt(gk.V(G), 2), gk.V(G)).dim == 0
+
+
+def test_lifting_into_a_product_with_a_repeated_factor_is_refused_not_guessed():
+    # V(SO(3)) on SO(3) × SO(3) could be either copy; it used to be the first one silently, so
+    # V(SO(3))(G) * V(SO(3))(G) — meant as V₁ ⊗ V₂, no invariants — had the invariant δ of V₁ ⊗ V₁.
+    G = gk.SO(3) * gk.SO(3)
+    with pytest.raises(gk.RepError, match="ambiguous"):
+        gk.V(gk.SO(3))(G)
+    # the product's own representation is fine, and an unrepeated factor still lifts
+    assert gk.solve(gk.V(G), gk.V(G)).dim == 2
+    assert gk.V(gk.S(3))(gk.SO(3) * gk.S(3) * gk.SO(3)).size == 3

@@ -36,6 +36,21 @@ def test_linear_layer_without_weights_warns():
     assert layer.weight.numel() == 0
 
 
+def test_bilinear_layer_without_products_warns():
+    # V·V → 1 of SO⁺(1,3) needs the metric, which is not a contraction: with the default
+    # products the layer keeps nothing and outputs zero (it used to do so silently).
+    from groupkit import SO13p
+    from groupkit.nn import EquivariantBilinear
+
+    G = SO13p()
+    with pytest.warns(DegenerateModelWarning, match=r"keeps no bilinear product.*products='all'"):
+        layer = EquivariantBilinear(V(G), Scalar, dtype=torch.float64)
+    assert not layer.triples and _output_std(layer, V(G)) == 0.0   # what the warning is about
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert EquivariantBilinear(V(G), Scalar, products="all", dtype=torch.float64).triples
+
+
 def test_sum_of_reps_of_two_groups_with_one_lie_algebra_warns():
     with pytest.warns(MixedGroupWarning, match=r"SO\(3\) × O\(3\)"):
         rep = V(SO(3)) + V(O(3))

@@ -4,6 +4,9 @@ Each check warns with :class:`groupkit.DegenerateModelWarning`, naming the probl
 
 * :func:`warn_if_no_weights` — an equivariant linear layer whose space of weights is zero
   (``EquivariantLinear(V(SO(3)), Scalar)``): its output is its bias, whatever the input.
+* :func:`warn_if_no_products` — an equivariant bilinear layer that keeps no product at all
+  (``EquivariantBilinear(V(SO13p()), Scalar)``: V·V → 1 needs the metric, which is not a
+  contraction): its output is zero, whatever the input.
 * :func:`warn_if_constant` — a model whose output does not change with its input at
   initialisation (an ``EMLP(..., bilinear=False)`` with a scalar output: no path through
   linear maps and gates turns vectors into scalars), found by evaluating it on two seeded
@@ -23,7 +26,7 @@ import torch
 
 from ..warnings import DegenerateModelWarning
 
-__all__ = ["warn_if_no_weights", "warn_if_constant", "expected_degenerate"]
+__all__ = ["warn_if_no_weights", "warn_if_no_products", "warn_if_constant", "expected_degenerate"]
 
 _QUIET = contextvars.ContextVar("groupkit_expected_degenerate", default=False)
 
@@ -48,6 +51,20 @@ def warn_if_no_weights(layer) -> None:
         f"non-zero {group}-equivariant linear map from {layer.rep_in} to {layer.rep_out}, so "
         "the output cannot depend on the input (it is the bias). Choose representations that "
         "share an irreducible summand, or add a nonlinear/bilinear layer that builds one.",
+        DegenerateModelWarning, stacklevel=3)
+
+
+def warn_if_no_products(layer, products: str) -> None:
+    """Warn when an equivariant bilinear ``layer`` kept no triple: its output is always zero."""
+    if _QUIET.get() or layer.triples:
+        return
+    fix = ("Use products='all' (every equivariant bilinear map, not only contractions), "
+           "scalar_products=True, or representations with matching tensor factors."
+           if products == "contract" else
+           "Use scalar_products=True, a larger max_size, or other representations.")
+    warnings.warn(
+        f"{type(layer).__name__}({layer.rep_in} → {layer.rep_out}, products={products!r}) keeps "
+        f"no bilinear product, so its output is zero whatever the input. {fix}",
         DegenerateModelWarning, stacklevel=3)
 
 

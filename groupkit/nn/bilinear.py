@@ -44,6 +44,7 @@ from torch import nn
 
 from ..reps import Rep, Scalar, dual, tensor
 from ..solver import solve
+from ._checks import warn_if_no_products
 from ._fingerprint import attach_fingerprint
 from ._assemble import MasteredBuffers
 from ._layout import complex_dtype_of, summand_types, type_major_permutation
@@ -249,6 +250,7 @@ class EquivariantBilinear(MasteredBuffers):
                 # product of the O(5) EMLP): then a copy of T is read as the matrix in place
                 self._identity[k] = bool(np.array_equal(B, np.arange(B.size)))
         self.triples = tuple(triples)
+        warn_if_no_products(self, products)
         self._gain = gain
         self.reset_parameters(gain)
         attach_fingerprint(self)  # state dicts carry (and check) the basis they were saved with

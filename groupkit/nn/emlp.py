@@ -24,7 +24,7 @@ from torch import nn
 
 from ..groups import Group
 from ..reps import Rep, RepError, T, _unify, direct_sum
-from ._checks import warn_if_constant
+from ._checks import expected_degenerate, warn_if_constant
 from .bilinear import EquivariantBilinear
 from .linear import EquivariantLinear, check_input
 from .nonlinear import GatedNonlinearity, gated
@@ -144,8 +144,9 @@ class EMLPBlock(nn.Module):
         self.rep_in, self.rep_out = rep_in, rep_out
         g = gated(rep_out)
         self.linear = EquivariantLinear(rep_in, g, dtype=dtype, device=device)
-        self.bilinear = EquivariantBilinear(g, g, dtype=dtype, device=device,
-                                            **(bilinear_options or {})) if bilinear else None
+        with expected_degenerate():  # an empty bilinear term is fine beside the linear one
+            self.bilinear = EquivariantBilinear(g, g, dtype=dtype, device=device,
+                                                **(bilinear_options or {})) if bilinear else None
         self.nonlinearity = GatedNonlinearity(rep_out, device=device)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from .._elements import preserves_standard_form
 from ..groups import signed_permutation
 from ..reps import Rep, RepError, Scalar, direct_sum
 from ..solver import solve
@@ -183,8 +184,14 @@ class NormNonlinearity(nn.Module):
                                                              device=device), persistent=False)
         summands = [s for s in rep.summands() if s != Scalar]
         for j, s in enumerate(summands):
-            self.register_buffer(f"form{j}", torch.as_tensor(_invariant_form(s), device=device),
+            F = _invariant_form(s)
+            # a complex form is kept as two real buffers: Module.to(torch.float64) casts complex
+            # buffers to real, which would drop its imaginary part
+            self.register_buffer(f"form{j}", torch.as_tensor(F.real, device=device),
                                  persistent=False)
+            if np.iscomplexobj(F):
+                self.register_buffer(f"form{j}_imag", torch.as_tensor(F.imag, device=device),
+                                     persistent=False)
         self.bias = nn.Parameter(torch.zeros(len(blocks), dtype=dtype, device=device))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -194,7 +201,9 @@ class NormNonlinearity(nn.Module):
             out[..., self.scalar_index] = self.activation(x[..., self.scalar_index])
         for j, (start, size) in enumerate(self.blocks):
             v = x[..., start:start + size]
-            M = getattr(self, f"form{j}").to(v.dtype)
+            M = getattr(self, f"form{j}")
+            M_imag = getattr(self, f"form{j}_imag", None)
+            M = (M if M_imag is None else torch.complex(M, M_imag.to(M.dtype))).to(v.dtype)
             sq = torch.einsum("...i,ij,...j->...", v.conj(), M, v).real.clamp_min(0)
             # sqrt(sq + eps) keeps the gradient finite at v = 0.
             scale = torch.sigmoid(torch.sqrt(sq + 1e-12) + self.bias[j])
@@ -209,25 +218,98 @@ def _invariant_form(rep: Rep) -> np.ndarray:
         R = [rep.rho(h) for h in rep.group.discrete_generators]
         R += [rep.drho(A) for A in rep.group.lie_algebra]
         n_disc = rep.group.discrete_generators.shape[0]
-        eye = np.eye(rep.size)
-        if all(np.allclose(m.conj().T @ m, eye, atol=1e-10) for m in R[:n_disc]) and all(
-                np.allclose(m.conj().T, -m, atol=1e-10) for m in R[n_disc:]):
-            return eye
-    basis = solve(rep, rep.T if not rep.is_complex else rep.T)  # maps V → V*: bilinear forms
-    Q = basis.dense()
+        if preserves_standard_form(R[:n_disc], R[n_disc:]):  # scale-free: see its docstring
+            return np.eye(rep.size)
     n = rep.size
-    forms = [Q[:, k].reshape(n, n) for k in range(Q.shape[1])]
+    if rep.is_complex and n * n <= _HERMITIAN_LIMIT:
+        # the form must be sesquilinear: Hom(V, V*) holds the *bilinear* ones (ρᵀ F ρ = F),
+        # whose Hermitian parts are not invariant, so complex groups in non-unitary
+        # coordinates (Sym²(V) of SU(2), whose basis is not orthonormal) were refused
+        forms = _hermitian_forms(rep)
+    else:
+        basis = solve(rep, rep.T)  # maps V → V*: the invariant bilinear forms
+        Q = basis.dense()
+        forms = [Q[:, k].reshape(n, n) for k in range(Q.shape[1])]
     forms = [(F + F.conj().T) / 2 for F in forms]
     forms = [F for F in forms if np.linalg.norm(F) > 1e-8]
-    for F in forms:
-        w = np.linalg.eigvalsh(F)
-        if w.min() > 1e-8 * abs(w).max():
-            return F.real if not np.iscomplexobj(F) or not np.any(F.imag) else F
-        if w.max() < -1e-8 * abs(w).max():
-            return -F
+    F = _positive_combination(forms)
+    if F is not None:
+        return F.real if not np.iscomplexobj(F) or not np.any(F.imag) else F
     raise RepError(
         f"{rep} has no invariant positive-definite form (its group is not compact), so a norm "
         "nonlinearity is not equivariant; use GatedNonlinearity instead.")
+
+
+_HERMITIAN_LIMIT = 4096   # unknowns (size²) of the dense solve for invariant Hermitian forms
+
+
+def _hermitian_forms(rep: Rep) -> list[np.ndarray]:
+    """A spanning set of the Hermitian forms M with ρ(g)ᴴ M ρ(g) = M: the null space of the
+    stacked constraints ρ(h)ᴴ M ρ(h) − M (discrete generators) and dρ(A)ᴴ M + M dρ(A) (Lie
+    algebra) on vec(M), each normalised; M and Mᴴ solve together, so the Hermitian parts
+    (M + Mᴴ)/2 and (M − Mᴴ)/2i of the null vectors span the Hermitian solutions."""
+    n, G = rep.size, rep.group
+    eye = np.eye(n)
+    blocks = []
+    for h in G.discrete_generators:
+        R = np.asarray(rep.rho(h), dtype=complex)
+        blocks.append(np.kron(R.conj().T, R.T) - np.eye(n * n))
+    for A in G.lie_algebra:
+        X = np.asarray(rep.drho(A), dtype=complex)
+        blocks.append(np.kron(X.conj().T, eye) + np.kron(eye, X.T))
+    blocks = [K / np.abs(K).max() for K in blocks if np.abs(K).max() > 0]
+    if not blocks:
+        return [eye]
+    _, sv, vh = np.linalg.svd(np.vstack(blocks))
+    null = vh[int(np.sum(sv > 1e-9 * sv[0])):].conj()
+    forms = []
+    for v in null:
+        M = v.reshape(n, n)
+        forms += [(M + M.conj().T) / 2, (M - M.conj().T) / 2j]
+    return forms
+
+
+def _positive_combination(forms: list[np.ndarray], iters: int = 300) -> np.ndarray | None:
+    """A positive-definite combination Σ c_k F_k of Hermitian forms, or None if none is found.
+
+    Each form alone is not enough: a reducible summand (V ⊗ V* of SO(3)) has several invariant
+    forms, and in coordinates that are not orthonormal no single basis form need be definite.
+    The test is made after the congruence D F D, D = diag(Σ_k |F_k,ii|)^(-1/2), which is
+    exact for definiteness and undoes units (an O(3) form diag(10⁶, 1, 10⁻⁶) is definite, but
+    not to a relative eigenvalue threshold). The search maximises λ_min(Σ c_k F_k) over ‖c‖ ≤ 1
+    (a concave function) by projected subgradient ascent, starting from the projection of I.
+    """
+    if not forms:
+        return None
+    diag = sum(np.abs(np.diag(F)) for F in forms)
+    if np.any(diag <= 0):   # a coordinate no form weighs cannot be definite
+        return None
+    D = 1.0 / np.sqrt(diag)
+    scaled = [F * D[:, None] * D[None, :] for F in forms]
+    for F, S in zip(forms, scaled):     # one form alone (the common case: irreducible)
+        w = np.linalg.eigvalsh(S)
+        if w.min() > 1e-8 * abs(w).max():
+            return F
+        if w.max() < -1e-8 * abs(w).max():
+            return -F
+    n = scaled[0].shape[0]
+    flat = np.stack([S.ravel() for S in scaled], axis=1)
+    U, sv, _ = np.linalg.svd(flat, full_matrices=False)   # an orthonormal basis of the span
+    Q = U[:, sv > 1e-10 * sv[0]]
+    basis = [Q[:, k].reshape(n, n) for k in range(Q.shape[1])]
+    basis = [(B + B.conj().T) / 2 for B in basis]
+    c = np.real(Q.conj().T @ np.eye(n).ravel())
+    c = c / (np.linalg.norm(c) or 1.0)
+    for it in range(iters):
+        X = sum(ck * B for ck, B in zip(c, basis))
+        w, U = np.linalg.eigh(X)
+        if w[0] > 1e-8 * abs(w).max():
+            return X / D[:, None] / D[None, :]
+        u = U[:, 0]
+        g = np.array([np.real(u.conj() @ B @ u) for B in basis])
+        c = c + g / np.sqrt(it + 1.0)
+        c = c / max(1.0, np.linalg.norm(c))
+    return None
 
 
 class PointwiseNonlinearity(nn.Module):

@@ -28,6 +28,16 @@ from .reps import Rep
 NOISE_TOL = 1e3 * np.finfo(float).eps
 
 
+def _acts_by_noise(f: Rep, A: np.ndarray, m: np.ndarray) -> bool:
+    """Whether every entry of m = dρ_f(A) is within NOISE_TOL of the rounding error bound of
+    computing it, |dρ_f(|A|)| entry by entry (an entry whose bound cancels to zero counts as
+    genuine: that errs on the side of keeping a constraint)."""
+    if not m.size:
+        return True
+    bound = np.abs(np.asarray(f.drho(np.abs(A))))
+    return bool(np.all(np.abs(m) <= NOISE_TOL * bound))
+
+
 @dataclass(frozen=True)
 class Generator:
     """One constraint: the factor matrices of a discrete generator or of a Lie-algebra element."""
@@ -106,9 +116,11 @@ class Constraint:
                 # An element that acts on U by rounding noise alone acts by zero (tr A of sl(2)
                 # in skew coordinates is 1e-16, so Λ²V is trivial): measured against its own
                 # size, as every generator is, the noise became a full constraint and the
-                # invariant of Λ²V (the determinant) was lost.
-                top = max((np.abs(m).max() for m in mats if m.size), default=0.0)
-                if top > NOISE_TOL * np.abs(A).max():
+                # invariant of Λ²V (the determinant) was lost. Noise is judged entry by entry
+                # against the running error bound dρ(|A|) (for a trace, Σ|A_ii|), not against
+                # max |A|, which changes with units: [[1e-7, 1e6], [0, 0]] acts on Λ²V by its
+                # genuine trace 1e-7, however small beside 1e6.
+                if not all(_acts_by_noise(f, A, m) for f, m in zip(factors, mats)):
                     gens.append(Generator(mats, lie=True))
         is_complex = bool(U.is_complex or any(np.iscomplexobj(m) for g in gens for m in g.mats))
         return cls(sizes, tuple(gens), is_complex, U)

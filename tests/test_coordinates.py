@@ -362,6 +362,19 @@ _TOP_POWER_CASES = {   # group, Haar measure of its compact form (oracles.py)
 }
 
 
+@pytest.mark.parametrize("span", [1.0, 1e3])
+def test_a_small_but_genuine_trace_is_a_constraint_in_any_units(span):
+    # A = [[1e-7, 1], [0, 0]] has tr A = 1e-7: det(exp tA) = e^(t·1e-7), so Λ²V has no
+    # invariant. In units diag(span, 1/span) the trace is unchanged but max |A| grows to
+    # span²; noise must be judged against the rounding bound of the trace (Σ|A_ii|), not
+    # against max |A|, or the units decide the answer.
+    A0 = np.array([[1e-7, 1.0], [0.0, 0.0]])
+    S = np.diag([span, 1 / span])
+    G = gk.Group([], [S @ A0 @ np.linalg.inv(S)])
+    assert gk.solve(gk.Scalar, gk.Alt(gk.V(G), 2), cache=False).dim == 0
+
+
+
 @pytest.mark.parametrize("dual", [False, True], ids=["V", "V*"])
 @pytest.mark.parametrize("name", list(_TOP_POWER_CASES))
 def test_top_exterior_power_in_skew_coordinates_keeps_its_invariants(name, dual):

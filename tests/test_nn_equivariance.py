@@ -237,6 +237,16 @@ def test_norm_nonlinearity_for_a_compact_complex_group_uses_a_hermitian_form(rep
     _check(NormNonlinearity(rep(), dtype=torch.float64), torch.float64)
 
 
+def test_norm_nonlinearity_names_the_size_limit_when_the_hermitian_solve_is_skipped(
+        monkeypatch):
+    # above the dense solve's limit a compact complex group may find no form: the error must
+    # say so, not call the group non-compact
+    from groupkit.nn import nonlinear
+    monkeypatch.setattr(nonlinear, "_HERMITIAN_LIMIT", 0)
+    with pytest.raises(gk.RepError, match="too large"):
+        NormNonlinearity(gk.Sym(V(gk.SU(2)), 2))
+
+
 def test_norm_nonlinearity_refused_for_a_noncompact_complex_group():
     G = gk.Group([], [np.array([[0.0, 1j], [0.0, 0.0]])])   # unipotent: no invariant norm
     with pytest.raises(gk.RepError, match="not compact"):

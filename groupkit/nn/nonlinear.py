@@ -235,6 +235,12 @@ def _invariant_form(rep: Rep) -> np.ndarray:
     F = _positive_combination(forms)
     if F is not None:
         return F.real if not np.iscomplexobj(F) or not np.any(F.imag) else F
+    if rep.is_complex and n * n > _HERMITIAN_LIMIT:
+        raise RepError(
+            f"{rep} ({n} dimensions) is too large for the dense solve of its invariant "
+            f"Hermitian forms ({n * n} unknowns, limit {_HERMITIAN_LIMIT}), and no invariant "
+            "bilinear form is positive definite, so no norm could be found (the group may "
+            "still be compact); use GatedNonlinearity instead, or smaller summands.")
     raise RepError(
         f"{rep} has no invariant positive-definite form (its group is not compact), so a norm "
         "nonlinearity is not equivariant; use GatedNonlinearity instead.")
@@ -260,7 +266,8 @@ def _hermitian_forms(rep: Rep) -> list[np.ndarray]:
     blocks = [K / np.abs(K).max() for K in blocks if np.abs(K).max() > 0]
     if not blocks:
         return [eye]
-    _, sv, vh = np.linalg.svd(np.vstack(blocks))
+    # thin: the stack has k·n² rows and n² columns, and the full U would be (k·n²)²
+    _, sv, vh = np.linalg.svd(np.vstack(blocks), full_matrices=False)
     null = vh[int(np.sum(sv > 1e-9 * sv[0])):].conj()
     forms = []
     for v in null:

@@ -28,8 +28,8 @@ def array_digest(a: np.ndarray) -> str:
     # Rounding to absolute decimals alone would make every matrix smaller than 1e-12 (a Lie
     # algebra written in small units) hash like zero, so two different groups would share a key
     # (and a cached basis). A matrix (the last two axes) whose largest entry is below 2^-10 is
-    # scaled up by a power of two first (exact), and the exponent is hashed with it; the keys of
-    # matrices of ordinary size are unchanged.
+    # scaled up by a power of two first (exact), and the exponent is hashed with it; keys of
+    # matrices whose largest entry is 2^-10 or more are unchanged.
     exps = _small_scale_exponents(parts)
     if exps is not None:
         h.update(b"s" + np.ascontiguousarray(exps).tobytes())
@@ -53,7 +53,10 @@ def _small_scale_exponents(parts: list[np.ndarray]) -> np.ndarray | None:
     if not np.any(small):
         return None
     exps = np.zeros(np.shape(mag), dtype=np.int64)
-    exps[small] = np.frexp(mag[small])[1] - 1
+    # the exponent of mag·(1 + 2⁻²⁰), not of mag: a matrix written at a power of two (2⁻¹¹·R)
+    # and the same one an ulp below must not land on two sides of an exponent boundary (their
+    # keys would differ entirely); the boundary moves to values no one types
+    exps[small] = np.frexp(mag[small] * (1 + 2.0 ** -20))[1] - 1
     return exps
 
 

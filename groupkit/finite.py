@@ -63,14 +63,22 @@ def _lookup(index: dict, m: np.ndarray, G: Group) -> int:
 
 
 @memoized(16)
-def _scales(G: Group):
+def _units(G: Group):
+    """(scales, closure): the units elements are keyed in — None (as written) when the group
+    closes as written (it always did before units were balanced), else G's balanced units —
+    and that closure as written when it was computed to decide (kept, so that enumerating
+    the group does not repeat it)."""
     if getattr(G, "perm_array", None) is not None or G.is_signed_permutation:
-        return None  # entries are exactly 0 and ±1 (and S(1000)'s matrices are never built)
+        return None, None  # entries are exactly 0 and ±1 (S(1000)'s matrices are never built)
     s = unit_scales(G.discrete_generators)
-    # as written when that closes (it always did before units were balanced), else balanced
-    if s is None or closure(G.discrete_generators, G.d, DEFAULT_LIMIT) is not None:
-        return None
-    return s
+    if s is None:
+        return None, None
+    found = closure(G.discrete_generators, G.d, DEFAULT_LIMIT)
+    return (None, found) if found is not None else (s, None)
+
+
+def _scales(G: Group):
+    return _units(G)[0]
 
 
 def _check_finite(G: Group, what: str) -> None:
@@ -89,7 +97,11 @@ def _check_finite(G: Group, what: str) -> None:
 
 @memoized(16)
 def _enumerate(G: Group, limit: int) -> tuple[np.ndarray, dict]:
-    found = closure(G.discrete_generators, G.d, limit, _scales(G))
+    scales, found = _units(G)
+    if found is not None and len(found[0]) > limit:
+        found = None  # more elements than this limit allows
+    elif found is None:
+        found = closure(G.discrete_generators, G.d, limit, scales)
     if found is None:
         raise GroupError(f"{G} has more than {limit} elements (or a generator of infinite "
                          f"order); pass a larger limit=… to enumerate it.")

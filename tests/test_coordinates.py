@@ -306,6 +306,13 @@ def test_groups_in_tiny_units_do_not_share_a_key_or_a_cached_basis(scale):
     assert gk.solve(gk.V(diag) ** 2, gk.Scalar).dim == 1    # through the cache
 
 
+@pytest.mark.parametrize("scale", [2.0 ** -11, 2.0 ** -30])
+def test_a_group_at_a_power_of_two_and_an_ulp_below_is_the_same_group(scale):
+    # small matrices are keyed after scaling by the power of two of their largest entry; a
+    # value typed exactly at a power of two must not sit on that boundary
+    assert gk.Group([], [scale * _ROT]) == gk.Group([], [np.nextafter(scale, 0) * _ROT])
+
+
 @pytest.mark.parametrize("scale", [1e-11, 1e-14])
 def test_sl2_in_tiny_units_is_not_orthogonal_and_its_maps_are_equivariant(scale):
     # An algebra smaller than allclose's absolute tolerance passed as antisymmetric, so V* = V

@@ -63,22 +63,14 @@ def _lookup(index: dict, m: np.ndarray, G: Group) -> int:
 
 
 @memoized(16)
-def _units(G: Group):
-    """(scales, closure): the units elements are keyed in — None (as written) when the group
-    closes as written (it always did before units were balanced), else G's balanced units —
-    and that closure as written when it was computed to decide (kept, so that enumerating
-    the group does not repeat it)."""
-    if getattr(G, "perm_array", None) is not None or G.is_signed_permutation:
-        return None, None  # entries are exactly 0 and ±1 (S(1000)'s matrices are never built)
-    s = unit_scales(G.discrete_generators)
-    if s is None:
-        return None, None
-    found = closure(G.discrete_generators, G.d, DEFAULT_LIMIT)
-    return (None, found) if found is not None else (s, None)
-
-
 def _scales(G: Group):
-    return _units(G)[0]
+    """The units elements are keyed in: G's balanced units (:func:`unit_scales`), None where
+    they are the units as written. Not "as written when that closes": in unbalanced units
+    rounding can give one element two keys and the closure still end, with a wrong order
+    (D(6) in units spanning 10⁶ had 20 elements)."""
+    if getattr(G, "perm_array", None) is not None or G.is_signed_permutation:
+        return None  # entries are exactly 0 and ±1 (and S(1000)'s matrices are never built)
+    return unit_scales(G.discrete_generators)
 
 
 def _check_finite(G: Group, what: str) -> None:
@@ -97,11 +89,7 @@ def _check_finite(G: Group, what: str) -> None:
 
 @memoized(16)
 def _enumerate(G: Group, limit: int) -> tuple[np.ndarray, dict]:
-    scales, found = _units(G)
-    if found is not None and len(found[0]) > limit:
-        found = None  # more elements than this limit allows
-    elif found is None:
-        found = closure(G.discrete_generators, G.d, limit, scales)
+    found = closure(G.discrete_generators, G.d, limit, _scales(G))
     if found is None:
         raise GroupError(f"{G} has more than {limit} elements (or a generator of infinite "
                          f"order); pass a larger limit=… to enumerate it.")

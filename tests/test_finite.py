@@ -181,6 +181,9 @@ def _in_units(G, units):
     (gk.D(6), [6.76120815e-01, 4.71904384e04]),      # spans 7·10⁴
     (gk.C(5), [5.00527572e-02, 4.82272195e04]),      # 10⁶
     (gk.Octahedral(), [1.26690339e-01, 2.77052086e01, 8.73289147e05]),
+    # keyed as written, these closed with one element under two keys: orders 20 and 6
+    (gk.D(6), [1.0, 1e6]),
+    (gk.C(5), [1.0, 3e6]),
 ], ids=str)
 def test_finite_group_in_other_units_is_finite_with_its_order(G, units):
     # g⁶ − I of a rotation in these units is 3·10⁻¹¹ by rounding, which a tolerance relative to

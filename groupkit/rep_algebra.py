@@ -90,8 +90,9 @@ def lift(rep: Rep, G: Group) -> Rep:
             raise RepError(
                 f"cannot view a representation of {rep.group} as one of {G}: {f} is a factor "
                 f"{G.factors.count(f)} times, so which copy is meant is ambiguous. Give the "
-                "copies different generators (e.g. one in permuted coordinates), or build the "
-                "representation from V(G) of the product itself.")
+                "copies different generators (e.g. one in permuted coordinates) so that each "
+                "factor is a distinct group, or build the representation from V(G) of the "
+                "product itself (both copies at once).")
         b = G.block(G.factors.index(f))
         idx.extend(range(b.start, b.stop))
     return _Lifted(rep, G, np.array(idx))

@@ -282,8 +282,10 @@ def _positive_combination(forms: list[np.ndarray], iters: int = 300) -> np.ndarr
     Each form alone is not enough: a reducible summand (V ⊗ V* of SO(3)) has several invariant
     forms, and in coordinates that are not orthonormal no single basis form need be definite.
     The test is made after the congruence D F D, D = diag(Σ_k |F_k,ii|)^(-1/2), which is
-    exact for definiteness and undoes units (an O(3) form diag(10⁶, 1, 10⁻⁶) is definite, but
-    not to a relative eigenvalue threshold). The search maximises λ_min(Σ c_k F_k) over ‖c‖ ≤ 1
+    exact for definiteness and undoes diagonal units in the common cases (an O(3) form
+    diag(10⁶, 1, 10⁻⁶) is definite, but not to a relative eigenvalue threshold); a combination
+    that stays badly conditioned after it (V⊗V⊗V of SO(3) in units spanning 10⁴) is still
+    missed and the representation refused. The search maximises λ_min(Σ c_k F_k) over ‖c‖ ≤ 1
     (a concave function) by projected subgradient ascent, starting from the projection of I.
     """
     if not forms:

@@ -92,6 +92,38 @@ def element_key(m: np.ndarray, scales: np.ndarray | None = None) -> bytes:
     return np.ascontiguousarray(r).tobytes()
 
 
+_TIE = 1e-3      # an entry this close (in units of the 9th place) to a rounding boundary is a tie
+_MAX_TIES = 4    # … and at most 2^4 alternative keys are tried for one element
+
+
+def element_keys(m: np.ndarray, scales: np.ndarray | None = None) -> list[bytes]:
+    """:func:`element_key` of m first, then the keys of the other roundings of its entries
+    that lie within rounding noise of a rounding boundary (x.xxxxxxxxx5): two products that are
+    the same element can round such an entry differently, and one element then counted twice
+    (S(8) in skew rational coordinates had 40,325 elements)."""
+    if scales is not None:
+        m = m / scales[:, None] * scales[None, :]
+    key = element_key(m)
+    parts = (m.real, m.imag) if np.iscomplexobj(m) else (m,)
+    flat = np.concatenate([np.asarray(p, dtype=float).ravel() for p in parts]) * 1e9
+    ties = np.flatnonzero(np.abs(flat - np.floor(flat) - 0.5) < _TIE)
+    if not ties.size:
+        return [key]
+    r = np.round(flat)
+    out = [key]
+    for mask in range(1, 2 ** min(ties.size, _MAX_TIES)):
+        alt = r.copy()
+        for bit, i in enumerate(ties[:_MAX_TIES]):
+            if mask >> bit & 1:  # the other side of the boundary
+                alt[i] = np.floor(flat[i]) if alt[i] > flat[i] else np.ceil(flat[i])
+        alt = alt / 1e9 + 0.0
+        if np.iscomplexobj(m):
+            out.append(np.ascontiguousarray(alt).tobytes())
+        else:
+            out.append(np.ascontiguousarray(alt.reshape(m.shape)).tobytes())
+    return out
+
+
 def unit_scales(gens: np.ndarray) -> np.ndarray | None:
     """Powers of two s with D⁻¹ g D (D = diag(s)) balanced for every generator g (LAPACK's
     gebal on Σ|g|/max|g|, off the diagonal), or None when the generators are balanced already.
@@ -134,9 +166,12 @@ def closure(gens: np.ndarray, d: int, limit: int, scales: np.ndarray | None = No
         for x in frontier:
             for h in gens:
                 y = h @ x
-                k = element_key(y, scales)
-                if k not in index:
-                    index[k] = len(elems)
+                keys = element_keys(y, scales)
+                if not any(k in index for k in keys):
+                    # every rounding of a tie is registered, so a later copy rounding the
+                    # other way is recognised
+                    for k in keys:
+                        index[k] = len(elems)
                     elems.append(y)
                     new.append(y)
                     if len(elems) > limit:

@@ -32,7 +32,7 @@ import numpy as np
 
 from ._cyclotomic import _conj, _exact_values, _is_integer, _mul, _reduce, _to_sympy
 from .catalogue import A  # re-exported: the alternating groups of the lessons
-from ._elements import unit_scales
+from ._elements import element_keys, unit_scales
 from .groups import MAX_SPECTRAL_ORDER, _finite_order, closure, element_key, Group, GroupError
 from ._memo import memoized
 
@@ -53,13 +53,13 @@ def _key(m: np.ndarray, G: Group | None = None) -> bytes:
 def _lookup(index: dict, m: np.ndarray, G: Group) -> int:
     """The index of the element m of G, or a GroupError (not a KeyError) when rounding in
     these coordinates makes it unrecognisable."""
-    try:
-        return index[_key(m, G)]
-    except KeyError:
-        raise GroupError(
-            f"an element of {G} could not be recognised after rounding: its generators are too "
-            "ill-conditioned in these coordinates (units spanning many orders of magnitude) to "
-            "identify elements by their entries. Rescale the coordinates.") from None
+    for k in element_keys(m, _scales(G)):  # ties at the rounding: every candidate key
+        if k in index:
+            return index[k]
+    raise GroupError(
+        f"an element of {G} could not be recognised after rounding: its generators are too "
+        "ill-conditioned in these coordinates (units spanning many orders of magnitude) to "
+        "identify elements by their entries. Rescale the coordinates.")
 
 
 @memoized(16)

@@ -201,6 +201,17 @@ def test_finite_group_in_skew_rational_coordinates_stays_finite():
     assert H.is_finite and H.order() == 24
 
 
+@pytest.mark.parametrize("seed", [0, 9])
+def test_finite_group_in_skew_rational_coordinates_counts_each_element_once(seed):
+    # elements are keyed by entries rounded to 9 places; an entry within rounding noise of a
+    # boundary (x.xxxxxxxxx5) can round either way, and S(7) here counted 5,041 and 5,079
+    # elements: both roundings of such a tie must identify the same element
+    rng = np.random.default_rng(seed)
+    A = rng.integers(-3, 4, (7, 7)).astype(float) + 7 * np.eye(7)
+    H = gk.Group([A @ h @ np.linalg.inv(A) for h in gk.S(7).discrete_generators], d=7)
+    assert H.order() == 5040
+
+
 def test_exact_reflection_in_other_units_does_not_warn():
     # diag(49, 1) · diag(−1, 1) · diag(49, 1)⁻¹ is diag(−0.9999999999999999, 1): a signed
     # permutation to rounding, which was reported as "within 1e-4 of one but not one".

@@ -5,7 +5,9 @@ solver answers it for every group and every pair of representations — typicall
 :func:`groupkit.decompose`.
 
 Convention: ``C = clebsch_gordan(a, b, c)`` has shape (r, c.size, a.size, b.size), r the
-multiplicity of c in a ⊗ b, and the k-th map sends x ⊗ y to z_m = Σ_ij C[k, m, i, j] x_i y_j, so
+dimension of Hom_G(a ⊗ b, c): the multiplicity of c in a ⊗ b times the dimension of c's
+commutant (for a real irrep c: 1, 2 or 4 for real, complex or quaternionic type; 1 over C for a
+complex c), and the k-th map sends x ⊗ y to z_m = Σ_ij C[k, m, i, j] x_i y_j, so
 ρ_c(g) C_k = C_k (ρ_a(g) ⊗ ρ_b(g)) with C_k flattened to (c.size, a.size·b.size).
 
 Normalisation: the maps are orthogonal in the Frobenius inner product, each with
@@ -50,8 +52,8 @@ def clebsch_gordan(a: Rep, b: Rep, c: Rep) -> np.ndarray:
     r = Q.shape[1]
     C = Q.T.reshape(r, c.size, a.size, b.size) * np.sqrt(c.size)
     # the documented sign (phase) convention: each map's first entry of largest modulus is > 0
-    flat = C.reshape(r, -1)
-    if r:
+    if r:  # (r = 0: reshape(0, -1) of an empty array is ambiguous, and there is no sign to fix)
+        flat = C.reshape(r, -1)
         top = flat[np.arange(r), np.abs(flat).argmax(axis=1)]
         C = C * (np.abs(top) / top)[:, None, None, None]
     return C
@@ -59,7 +61,8 @@ def clebsch_gordan(a: Rep, b: Rep, c: Rep) -> np.ndarray:
 
 def coupling(a: Rep, b: Rep, *, rng=0):
     """The decomposition of V_a ⊗ V_b with its Clebsch–Gordan maps: a list of
-    (irrep c, multiplicity, C) with C = clebsch_gordan(a, b, c) for every irrep c of the
+    (irrep c, multiplicity, C) with C = clebsch_gordan(a, b, c) (C.shape[0] is the multiplicity
+    times 2 or 4 when c is a real irrep of complex or quaternionic type) for every irrep c of the
     tensor product (its summands as found by :func:`groupkit.decompose`).
 
     >>> from groupkit import SO, V, decompose

@@ -91,3 +91,31 @@ def test_each_map_has_its_first_largest_entry_positive(l1, l2, l):
     for Ck in clebsch_gordan(a, b, c):
         flat = Ck.ravel()
         assert flat[np.abs(flat).argmax()] > 0
+
+
+@pytest.mark.parametrize("a,b,c", [
+    (gk.Scalar, gk.Scalar, gk.V(gk.SO(3))),            # Hom(1 ⊗ 1, 3) = 0
+    (gk.V(gk.SO(3)), gk.Scalar, gk.Scalar),            # Hom(3 ⊗ 1, 1) = 0
+    (gk.V(gk.D(5)), gk.Scalar, gk.Scalar),
+])
+def test_empty_hom_space_gives_an_empty_array(a, b, c):
+    # the documented r = 0 case (raised "cannot reshape array of size 0" before the audit)
+    C = clebsch_gordan(a, b, c)
+    assert C.shape == (0, c.size, a.size, b.size)
+
+
+def test_number_of_maps_is_dim_hom_from_characters_for_complex_type():
+    # C(5) on R²: the 2-dim real irreps are of complex type, so r = dim_R Hom(a ⊗ b, c) is twice
+    # the multiplicity; the count comes from characters over the 5 elements enumerated here.
+    G = gk.C(5)
+    g = G.discrete_generators[0]
+    elements = [np.linalg.matrix_power(g, t) for t in range(5)]
+    irreps = list(gk.decompose(gk.V(G) + gk.Sym(gk.V(G), 2)).irreps)
+    assert any(r.kind == "complex" for r in irreps)
+    for a in irreps:
+        for b in irreps:
+            for c in irreps:
+                want = sum(np.trace(a.rho(x)) * np.trace(b.rho(x)) * np.trace(c.rho(x))
+                           for x in elements) / 5
+                assert clebsch_gordan(a, b, c).shape[0] == round(want)
+                assert abs(want - round(want)) < 1e-9

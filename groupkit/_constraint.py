@@ -34,8 +34,34 @@ def _acts_by_noise(f: Rep, A: np.ndarray, m: np.ndarray) -> bool:
     genuine: that errs on the side of keeping a constraint)."""
     if not m.size:
         return True
-    bound = np.abs(np.asarray(f.drho(np.abs(A))))
-    return bool(np.all(np.abs(m) <= NOISE_TOL * bound))
+    return bool(np.all(np.abs(m) <= NOISE_TOL * drho_error_bound(f, np.abs(A))))
+
+
+def drho_error_bound(f: Rep, absA: np.ndarray) -> np.ndarray:
+    """The entrywise scale of the rounding error of f.drho(A), from |A|: |dρ_f(|A|)| for the
+    tensor constructions (non-negative sums of Kronecker products); for a summand
+    ρ = L ρ_parent B (:class:`~groupkit.decompose.Irrep`) |L| · bound_parent · |B|, through duals
+    and lifts. L dρ(|A|) B itself cancels (to 0 for the trivial summand of V⊗V⊗V of SO(3) or of
+    V⊗V of the Lorentz group), and its rounding noise then counted as a genuine action."""
+    from .decompose import Irrep
+    from .rep_algebra import _Dual, _Lifted, _Sum, _Tensor
+
+    if isinstance(f, _Sum):
+        return scipy.linalg.block_diag(*[drho_error_bound(p, absA) for p in f._parts])
+    if isinstance(f, _Tensor):  # Σ_i I ⊗ … ⊗ dρ_i ⊗ … ⊗ I, row-major as _Tensor.drho
+        sizes = [p.size for p in f._parts]
+        out = np.zeros((f.size, f.size))
+        for i, p in enumerate(f._parts):
+            left, right = np.eye(math.prod(sizes[:i])), np.eye(math.prod(sizes[i + 1:]))
+            out += np.kron(np.kron(left, drho_error_bound(p, absA)), right)
+        return out
+    if isinstance(f, Irrep):
+        return np.abs(f.coords) @ drho_error_bound(f.parent, absA) @ np.abs(f.basis)
+    if isinstance(f, _Dual):  # dρ*(A) = −dρ(A)ᵀ
+        return drho_error_bound(f.base, absA).T
+    if isinstance(f, _Lifted):
+        return drho_error_bound(f.base, absA[np.ix_(f._idx, f._idx)])
+    return np.abs(np.asarray(f.drho(absA)))
 
 
 @dataclass(frozen=True)

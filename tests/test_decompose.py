@@ -232,3 +232,31 @@ def test_exact_decomposition_refuses_irrational_splittings():
 def test_exact_latex_shows_Q():
     s = gk.decompose(gk.V(gk.S(3)), exact=True)._repr_latex_()
     assert s.startswith("$V \\cong \\mathbf{1} \\oplus \\mathbf{2}") and "bmatrix" in s
+
+
+@pytest.mark.parametrize("group,n", [(gk.SO(3), 3), (gk.Lorentz(), 2), (gk.SU(2), 2),
+                                     (gk.SO(2) * gk.SO(3), 2)])
+def test_trivial_summand_is_trivial_to_the_solver(group, n):
+    # The trivial summand's dρ(A) = L dρ(A) B is rounding noise (1e-32) and its naive error
+    # bound L dρ(|A|) B cancels to 0, so the noise counted as a genuine action and the solver
+    # found Hom(1, Scalar) = 0 (and SU(2)'s trivial irrep got kind "complex") before the audit.
+    # Oracle: ρ(g) = 1 on sampled elements (tolerance 1e-12), so Hom(t, 1) = Hom(1, t) = 1.
+    dec = gk.decompose(gk.V(group) ** n)
+    t = dec.irreps[0]
+    assert t.is_trivial and t.size == 1
+    for g in group.samples(5, rng=3):
+        assert abs(t.rho(g)[0, 0] - 1) < 1e-12
+    assert gk.solve(t, gk.Scalar).dim == 1
+    assert gk.solve(gk.Scalar, t).dim == 1
+    assert t.kind == "real"  # Frobenius–Schur indicator +1, also for the complex group SU(2)
+
+
+def test_trivial_summand_of_a_product_of_irreps_is_trivial_to_the_solver():
+    # nested: the 5 of SO(3) from V⊗V⊗V, then the trivial summand of 5 ⊗ 5 (its parent is a
+    # tensor product of Irreps, whose own dρ(|A|) cancels as well); Hom(t, 1) was 0.
+    five = next(r for r in gk.decompose(gk.V(gk.SO(3)) ** 3).irreps if r.size == 5)
+    t = gk.decompose(five * five).irreps[0]
+    assert t.is_trivial and t.size == 1
+    for g in gk.SO(3).samples(5, rng=4):
+        assert abs(t.rho(g)[0, 0] - 1) < 1e-12
+    assert gk.solve(t, gk.Scalar).dim == 1

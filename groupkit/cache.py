@@ -28,8 +28,11 @@ from .basis import PairBasis
 __all__ = ["cache_root", "cache_dir", "clear_caches", "cache_info", "clear_disk_cache",
            "FORMAT_VERSION"]
 
-FORMAT_VERSION = 4  # 2: after the Gram-scale fix in _numeric; 3: files store their entry key;
-#                     4: balanced, per-generator-normalised numeric solves (issue 12)
+FORMAT_VERSION = 5  # 2: after the Gram-scale fix in _numeric; 3: files store their entry key;
+#                     4: balanced, per-generator-normalised numeric solves (issue 12);
+#                     5: the December 2026 audits' solver fixes (units-invariant balancing
+#                        weights, rounding noise judged against error bounds, decompose's
+#                        trivial summands, tiny-unit keys): older entries may hold wrong bases
 log = logging.getLogger("groupkit.cache")
 
 _memory: dict[str, PairBasis] = {}

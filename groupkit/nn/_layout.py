@@ -16,7 +16,7 @@ import torch
 from ..reps import Rep
 from ..solver import _summand_table
 
-__all__ = ["SummandType", "summand_types", "type_major_permutation", "real_view",
+__all__ = ["SummandType", "summand_types", "type_major_permutation", "type_runs", "real_view",
            "complex_dtype_of"]
 
 
@@ -58,6 +58,26 @@ def type_major_permutation(types: list[SummandType]) -> np.ndarray | None:
     None when the representation is already in that order."""
     perm = np.concatenate([t.index() for t in types]) if types else np.zeros(0, np.int64)
     return None if np.array_equal(perm, np.arange(len(perm))) else perm
+
+
+def type_runs(types: list[SummandType]) -> tuple[list[list[int]], list[tuple[int, int]]]:
+    """The coordinates cut into runs of consecutive columns of one type (the types partition
+    them): per type, the lengths of its runs in the type's own (copy-major) order; and the runs
+    in column order, as (type, rank of the run within its type). A layer splits its input at
+    these runs once (the backward of a split is one cat) and assembles its output from them
+    with one cat, instead of a gather or a scatter per type.
+
+    >>> from groupkit import SO, V, Scalar
+    >>> type_runs(summand_types(Scalar + V(SO(3)) + Scalar))
+    ([[1, 1], [3]], [(0, 0), (1, 0), (0, 1)])
+    """
+    sizes, runs = [], []  # runs: (start, type, rank)
+    for k, t in enumerate(types):
+        idx = np.asarray(t.index(), dtype=np.int64).ravel()
+        segs = np.split(idx, np.flatnonzero(np.diff(idx) != 1) + 1) if idx.size else []
+        sizes.append([len(seg) for seg in segs])
+        runs += [(int(seg[0]), k, rank) for rank, seg in enumerate(segs)]
+    return sizes, [(k, rank) for _, k, rank in sorted(runs)]
 
 
 def real_view(a: np.ndarray, dtype: torch.dtype, device=None) -> torch.Tensor:

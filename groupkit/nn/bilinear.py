@@ -47,7 +47,7 @@ from ..solver import solve
 from ._checks import warn_if_no_products
 from ._fingerprint import attach_fingerprint
 from ._assemble import MasteredBuffers
-from ._layout import complex_dtype_of, summand_types, type_major_permutation
+from ._layout import complex_dtype_of, summand_types, type_major_permutation, type_runs
 from .linear import check_input
 
 __all__ = ["EquivariantBilinear", "DEFAULT_MAX_SIZE"]
@@ -165,34 +165,20 @@ class EquivariantBilinear(MasteredBuffers):
         self._out_sizes = [(t.copies, t.size) for t in out_types]
         self._channels = [min(t.copies, channels if channels is not None else
                               t.size if t.size > 1 else t.copies) for t in in_types]
-        # The input's columns cut into the runs of consecutive columns of each type (the types
-        # partition them): one split per forward serves every type (its backward is one cat),
-        # where a slice per type would zero-fill a full-size gradient for each and an
-        # index_select scatter into one.
-        runs = []  # (start, length, type, rank of the run within its type)
+        # Input and output cut into the runs of consecutive columns of each type: one split of
+        # the input serves every type (its backward is one cat), where a slice per type would
+        # zero-fill a full-size gradient for each and an index_select scatter into one; the
+        # output is one cat of the same runs.
+        in_run_sizes, self._split_owner = type_runs(in_types)
+        self._split_sizes = [in_run_sizes[k][rank] for k, rank in self._split_owner]
+        self._out_run_sizes, self._out_run_owner = type_runs(out_types)
         for k, t in enumerate(in_types):
-            idx = np.asarray(t.index(), dtype=np.int64).ravel()
-            for rank, seg in enumerate(np.split(idx, np.flatnonzero(np.diff(idx) != 1) + 1)):
-                runs.append((int(seg[0]), len(seg), k, rank))
             if t.contiguous_start() is None:
                 # no longer read (the split serves scattered types too), but kept: a state
                 # dict's basis fingerprint lists the layer's buffers, so dropping it would
                 # refuse every state dict saved before
                 self.register_buffer(f"in_index{k}", torch.as_tensor(t.index(), device=device),
                                      persistent=False)
-        runs.sort()
-        self._split_sizes = [length for _, length, _, _ in runs]
-        self._split_owner = [(k, rank) for _, _, k, rank in runs]
-        # The output is put together the same way: each output type's runs of columns, in
-        # column order, in one cat.
-        self._out_run_sizes = []  # per output type, the lengths of its runs in its own order
-        out_runs = []  # (start, type, rank of the run within its type)
-        for j, t in enumerate(out_types):
-            idx = np.asarray(t.index(), dtype=np.int64).ravel()
-            segs = np.split(idx, np.flatnonzero(np.diff(idx) != 1) + 1)
-            self._out_run_sizes.append([len(seg) for seg in segs])
-            out_runs += [(int(seg[0]), j, rank) for rank, seg in enumerate(segs)]
-        self._out_run_owner = [(j, rank) for _, j, rank in sorted(out_runs)]
         perm = type_major_permutation(out_types)
         if perm is not None:
             # no longer read (the cat of runs replaced the permutation), but kept for the
